@@ -1,0 +1,47 @@
+# stagesco — `make run` then `make test` on a fresh machine with Python 3.11 and pip.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.stagesco-installed
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup run test test-fast bench demo lock clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv sync --frozen --extra dev --python $(BIN)/python
+	$(BIN)/stagesco kernel
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the locked dependencies (uv.lock) and the Jupyter kernel
+
+run: setup ## run the pipeline on every edition of params.yaml (the demo), then list the reports
+	$(BIN)/stagesco run
+
+test: setup ## run every test, the slow ones (real DVC + Jupyter pipeline) included
+	bash .ci/system-deps.sh
+	$(BIN)/python -m pytest
+
+test-fast: setup ## run the tests that need neither DVC nor Jupyter
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: setup ## print the pipeline's timings (cold run, no-op re-run, floor)
+	$(BIN)/python bench/pipeline.py
+
+demo: setup ## regenerate the demo edition's synthetic exports (seeded)
+	$(BIN)/python -m pipeline.demo
+
+lock: ## re-solve the dependencies into uv.lock after editing pyproject.toml
+	@test -x $(BIN)/uv || $(MAKE) setup
+	$(BIN)/uv lock
+
+clean: ## remove outputs and run records (the venv stays)
+	rm -rf outputs/*/ state/

@@ -1,0 +1,64 @@
+"""Pipeline timings on the demo edition: a cold full run, a no-op re-run, and the floor.
+
+The floor is what the machinery alone costs: papermill + nbconvert of an empty notebook on the same
+kernel, times the number of stages. Run with ``make bench``; prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import copy_repo, dvc, stagesco  # noqa: E402
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def floor_once(folder: Path) -> float:
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    from pipeline.core.kernel import KERNEL_NAME, ensure_kernel
+
+    ensure_kernel()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    src, out = folder / "empty.ipynb", folder / "empty.out.ipynb"
+    nbformat.write(nb, src)
+
+    def run():
+        papermill.execute_notebook(str(src), str(out), kernel_name=KERNEL_NAME, progress_bar=False)
+        HTMLExporter(exclude_input=True).from_filename(str(out))
+
+    return timed(run)
+
+
+def main() -> None:
+    from pipeline.core.config import Params
+
+    stages = len(Params.load(ROOT).stages)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_repo(Path(tmp) / "repo")
+        cold = timed(lambda: stagesco(root, "run", "demo"))
+        noop = timed(lambda: dvc(root, "repro"))
+        floor = min(floor_once(Path(tmp)) for _ in range(3)) * stages
+    print(f"stages in the pipeline        : {stages}")
+    print(f"cold full run (demo)          : {cold:6.2f} s")
+    print(f"no-op re-run (dvc repro)      : {noop:6.2f} s")
+    print(f"floor (papermill+nbconvert x{stages}): {floor:6.2f} s")
+    print(f"cold run / floor              : {cold / floor:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared machinery of every stage: config, readers, normalisation, writers, the runner."""

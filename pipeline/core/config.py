@@ -1,0 +1,170 @@
+"""Reading ``params.yaml`` (editions, stage table, shared settings) and an edition's ``edition.yaml``.
+
+An edition is data: ``inputs/<edition>/edition.yaml`` (dates, thresholds, seed, vocabularies),
+``inputs/<edition>/mapping.yaml`` (the form's column labels → canonical fields) and the export files
+named in ``params.yaml`` under ``editions.<edition>.files``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .paths import inputs_dir, outputs_dir, project_root
+
+EDITION_FILE = "edition.yaml"
+MAPPING_FILE = "mapping.yaml"
+
+
+def read_yaml(path: Path) -> Any:
+    """Load a YAML file, turning a missing or malformed file into a French message naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("Fichier de configuration absent", file=str(path.name),
+                          hint=f"Créez {path.name} dans {path.parent.name}/ (voir README, « Ajouter une édition »)")
+    except UnicodeDecodeError:
+        raise ConfigError("Fichier de configuration illisible (il doit être en UTF-8)", file=str(path.name),
+                          hint="Enregistrez-le en UTF-8")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"Fichier YAML mal formé : {getattr(exc, 'problem', exc)}", file=path.name,
+                          row=(mark.line + 1) if mark else None,
+                          hint="Corrigez la syntaxe (indentation, deux-points, guillemets)")
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One row of the stage contract (``params.yaml`` → ``stages``)."""
+
+    name: str
+    number: int
+    label: str
+    domain_stage: str
+    needs: tuple[str, ...]
+    config: tuple[str, ...]
+    metrics: tuple[str, ...]
+
+    @property
+    def notebook(self) -> str:
+        return f"notebooks/{self.number:02d}_{self.name}.ipynb"
+
+    @property
+    def folder(self) -> str:
+        return self.name
+
+
+@dataclass
+class Params:
+    """The repository-wide ``params.yaml``."""
+
+    data: dict
+    root: Path
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> "Params":
+        root = root or project_root()
+        data = read_yaml(root / "params.yaml") or {}
+        return cls(data=data, root=root)
+
+    @property
+    def editions(self) -> dict[str, dict]:
+        return self.data.get("editions") or {}
+
+    @cached_property
+    def stages(self) -> dict[str, StageSpec]:
+        out = {}
+        for name, spec in (self.data.get("stages") or {}).items():
+            out[name] = StageSpec(
+                name=name,
+                number=int(spec["number"]),
+                label=spec["label"],
+                domain_stage=str(spec.get("domain_stage", "–")),
+                needs=tuple(spec.get("needs") or ()),
+                config=tuple(spec.get("config") or ()),
+                metrics=tuple(spec.get("metrics") or ()),
+            )
+        return dict(sorted(out.items(), key=lambda kv: kv[1].number))
+
+    def stage(self, name: str) -> StageSpec:
+        try:
+            return self.stages[name]
+        except KeyError:
+            known = ", ".join(self.stages)
+            raise ConfigError(f"Étape inconnue « {name} »", hint=f"Étapes connues : {known}")
+
+    def edition_files(self, edition: str) -> dict[str, str]:
+        if edition not in self.editions:
+            known = ", ".join(self.editions) or "aucune"
+            raise ConfigError(f"Édition « {edition} » absente de params.yaml", file="params.yaml",
+                              hint=f"Éditions déclarées : {known}. Créez-la avec « stagesco new-edition »")
+        return dict((self.editions[edition] or {}).get("files") or {})
+
+
+@dataclass
+class Edition:
+    """One edition: its config, its mapping and its input files."""
+
+    name: str
+    params: Params
+    config: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, name: str, root: Path | None = None) -> "Edition":
+        params = Params.load(root)
+        params.edition_files(name)  # fails clearly if the edition is not declared
+        config = read_yaml(inputs_dir(name, params.root) / EDITION_FILE) or {}
+        if not isinstance(config, dict):
+            raise ConfigError("edition.yaml doit décrire un dictionnaire de réglages", file=EDITION_FILE)
+        return cls(name=name, params=params, config=config)
+
+    @property
+    def root(self) -> Path:
+        return self.params.root
+
+    @property
+    def inputs(self) -> Path:
+        return inputs_dir(self.name, self.root)
+
+    @property
+    def outputs(self) -> Path:
+        return outputs_dir(self.name, self.root)
+
+    @property
+    def title(self) -> str:
+        return str(self.config.get("title") or self.name)
+
+    @cached_property
+    def mapping(self) -> dict:
+        data = read_yaml(self.inputs / MAPPING_FILE) or {}
+        if not isinstance(data, dict):
+            raise ConfigError("mapping.yaml doit décrire un dictionnaire", file=MAPPING_FILE)
+        return data
+
+    def section(self, key: str) -> dict:
+        value = self.config.get(key)
+        if value is None:
+            raise ConfigError(f"Section « {key} » absente", file=f"inputs/{self.name}/{EDITION_FILE}",
+                              hint="Copiez-la depuis l'édition démo (inputs/demo/edition.yaml)")
+        return value
+
+    def input_path(self, key: str) -> Path:
+        """The path of the export declared as ``editions.<name>.files.<key>`` in params.yaml."""
+        files = self.params.edition_files(self.name)
+        if key not in files:
+            raise ConfigError(f"Fichier « {key} » non déclaré pour l'édition {self.name}", file="params.yaml",
+                              hint=f"Ajoutez editions.{self.name}.files.{key} dans params.yaml")
+        return self.inputs / files[key]
+
+    def stage_inputs(self, stage: StageSpec) -> list[Path]:
+        """Every file a stage reads: the edition's config and mapping, then its declared exports."""
+        paths = [self.inputs / EDITION_FILE, self.inputs / MAPPING_FILE]
+        paths += [self.input_path(key) for key in stage.needs]
+        return paths

@@ -1,0 +1,47 @@
+"""Creating an edition from an earlier one: its config and mapping (and exports with ``with_data``)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from .config import EDITION_FILE, MAPPING_FILE, Params
+from .errors import ConfigError
+from .paths import inputs_dir, project_root
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def new_edition(name: str, source: str, *, with_data: bool = False, root: Path | None = None) -> Path:
+    root = root or project_root()
+    params = Params.load(root)
+    if not NAME.match(name):
+        raise ConfigError(f"Nom d'édition invalide « {name} »",
+                          hint="Utilisez des minuscules, chiffres, « - » ou « _ » (par exemple 2026)")
+    if name in params.editions or inputs_dir(name, root).exists():
+        raise ConfigError(f"L'édition « {name} » existe déjà", hint="Choisissez un autre nom")
+    files = params.edition_files(source)
+    src, dst = inputs_dir(source, root), inputs_dir(name, root)
+    dst.mkdir(parents=True)
+    for config in (EDITION_FILE, MAPPING_FILE):
+        shutil.copy2(src / config, dst / config)
+    if with_data:
+        for file in files.values():
+            if (src / file).exists():
+                shutil.copy2(src / file, dst / file)
+    _add_to_params(root / "params.yaml", name, files)
+    return dst
+
+
+def _add_to_params(path: Path, name: str, files: dict[str, str]) -> None:
+    """Add ``editions.<name>`` to params.yaml, keeping its comments and order (ruamel round-trip)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 120
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    data["editions"][name] = {"files": dict(files)}
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.dump(data, handle)

@@ -1,0 +1,148 @@
+"""Turning an export's text values into typed values, each failure a French reason citing the value.
+
+Every function returns ``(value, reason)``: ``reason`` is ``None`` when the value was understood,
+``value`` is ``None`` when it is empty or not understood.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from html import unescape
+
+Result = tuple[object, str | None]
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_NUMBER = re.compile(r"^(\d+)(?:[.,](\d+))?$")
+_HOURS_SUFFIX = re.compile(r"\s*(h|heures?)\.?$", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Accent-, case-, apostrophe- and spacing-insensitive form of a label, for matching only."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_text(raw: str, *, multiline: bool = False) -> Result:
+    """Trim a text value; keep its inner content exactly (a leading ``=`` or ``+`` stays)."""
+    if raw is None:
+        return None, None
+    text = str(raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip() if multiline else _SPACES.sub(" ", text).strip()
+    return (text or None), None
+
+
+def parse_integer(raw: str) -> Result:
+    text = _SPACES.sub("", str(raw or ""))
+    if not text:
+        return None, None
+    match = _NUMBER.match(text)
+    if match and (match.group(2) is None or set(match.group(2)) == {"0"}):
+        return int(match.group(1)), None
+    return None, f"« {raw} » n'est pas un nombre entier"
+
+
+def parse_number(raw: str) -> Result:
+    """``105``, ``105,5``, ``105.5``, ``105 h`` → float; anything else is a reason."""
+    text = _HOURS_SUFFIX.sub("", str(raw or "").strip())
+    text = _SPACES.sub("", text)
+    if not text:
+        return None, None
+    match = _NUMBER.match(text)
+    if match:
+        return float(f"{match.group(1)}.{match.group(2) or 0}"), None
+    return None, f"« {raw} » n'est pas un nombre"
+
+
+def parse_boolean(raw: str, vocabulary: dict[bool, list[str]]) -> Result:
+    text = fold(raw or "")
+    if not text:
+        return None, None
+    for value, words in vocabulary.items():
+        if text in {fold(w) for w in words}:
+            return bool(value), None
+    expected = " / ".join(str(w) for w in vocabulary.get(True, [])[:1] + vocabulary.get(False, [])[:1])
+    return None, f"« {raw} » n'est pas une réponse oui/non reconnue (attendu : {expected})"
+
+
+def parse_datetime(raw: str, formats: list[str]) -> Result:
+    text = _SPACES.sub(" ", str(raw or "")).strip()
+    if not text:
+        return None, None
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt), None
+        except ValueError:
+            continue
+    return None, f"« {raw} » n'est pas une date reconnue (formats attendus : {', '.join(_human(f) for f in formats)})"
+
+
+def _human(fmt: str) -> str:
+    return (fmt.replace("%d", "jj").replace("%m", "mm").replace("%Y", "aaaa").replace("%H", "hh")
+            .replace("%M", "mm").replace("%S", "ss"))
+
+
+def parse_choice(raw: str, values: dict[str, str]) -> Result:
+    """A single choice: its code when the label (or the code itself) is in ``values``, else the text."""
+    text, _ = clean_text(raw)
+    if text is None:
+        return None, None
+    folded = fold(text)
+    for label, code in values.items():
+        if folded in (fold(label), fold(code)):
+            return code, None
+    return text, None
+
+
+def parse_multi(raw: str, values: dict[str, str], separators: list[str]) -> Result:
+    """Several choices in one cell → sorted unique list of codes.
+
+    With a vocabulary, each option's label or code is looked for in the text (longest first), so a
+    label containing a comma is not split; text left over that is not a separator is a reason.
+    Without one, the text is split on ``separators``.
+    """
+    text = unescape(str(raw or "")).strip()
+    if not text:
+        return [], None
+    if not values:
+        parts = [text]
+        for sep in separators:
+            parts = [p for part in parts for p in part.split(sep)]
+        return sorted({p.strip() for p in parts if p.strip()}), None
+    remaining = fold(text)
+    found = set()
+    candidates = sorted(((fold(k), v) for k, v in values.items()), key=lambda kv: -len(kv[0]))
+    candidates += sorted(((fold(v), v) for v in set(values.values())), key=lambda kv: -len(kv[0]))
+    for needle, code in candidates:
+        pattern = re.compile(r"(?<![\w])" + re.escape(needle) + r"(?![\w])")
+        if pattern.search(remaining):
+            found.add(code)
+            remaining = pattern.sub(" ", remaining)
+    leftover = re.sub(r"[\s,;|/:.\-–]+", " ", remaining).strip()
+    if leftover:
+        return sorted(found), f"choix non reconnu dans « {text} » : « {leftover} »"
+    return sorted(found), None
+
+
+def postcode_to_departement(postcode: str | None) -> str | None:
+    """Département code of a French postcode: 2 first digits; 97x/98x overseas; Corsica 2A/2B."""
+    if not postcode or not re.fullmatch(r"\d{5}", postcode):
+        return None
+    if postcode.startswith(("97", "98")):
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if int(postcode) < 20200 else "2B"
+    return postcode[:2]
+
+
+def clean_postcode(raw: str) -> Result:
+    """Remove spaces; restore the leading zero a spreadsheet dropped (``1000`` → ``01000``)."""
+    text = _SPACES.sub("", str(raw or ""))
+    if not text:
+        return None, None
+    if re.fullmatch(r"\d{4}", text):
+        text = "0" + text
+    return text, None

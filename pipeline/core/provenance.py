@@ -1,0 +1,59 @@
+"""The provenance footer of every report: edition, input hashes, parameters, package versions.
+
+No commit, date, host name or absolute path: those would break byte-identical re-runs (the commit is
+recorded where an edition is frozen).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from html import escape
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import yaml
+
+from .config import Edition, StageSpec
+from .paths import relative
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions(names: list[str]) -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def footer_html(edition: Edition, stage: StageSpec) -> str:
+    inputs = [p for p in edition.stage_inputs(stage) if p.exists()]
+    rows = "".join(f"<tr><td><code>{escape(relative(p, edition.root))}</code></td><td><code>{sha256(p)}</code></td></tr>"
+                   for p in inputs)
+    used = {key: edition.config[key] for key in stage.config if key in edition.config}
+    params_text = yaml.safe_dump(used, allow_unicode=True, sort_keys=True, default_flow_style=False)
+    shared = {k: edition.params.data[k] for k in ("limits",) if k in edition.params.data}
+    if shared:
+        params_text += "\n# params.yaml\n" + yaml.safe_dump(shared, allow_unicode=True, sort_keys=True)
+    versions = package_versions(list(edition.params.data.get("report", {}).get("packages", [])))
+    version_text = ", ".join(f"{escape(k)} {escape(v)}" for k, v in versions.items())
+    return (
+        "<h2>Provenance</h2>"
+        f"<p>Édition <strong>{escape(edition.name)}</strong> ({escape(edition.title)}), étape "
+        f"{stage.number:02d} « {escape(stage.label)} ». Cette page est reproduite à l'identique par "
+        "<code>stagesco run</code> à partir des mêmes fichiers et réglages.</p>"
+        "<table><thead><tr><th>Fichier d'entrée</th><th>SHA-256</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f"<details><summary>Réglages utilisés</summary><pre>{escape(params_text)}</pre></details>"
+        f"<p>Logiciels : {version_text}.</p>"
+    )

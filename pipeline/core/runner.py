@@ -1,0 +1,129 @@
+"""The one stage runner: papermill on the project's registered kernel, then nbconvert without code.
+
+A stage writes into a staging folder under ``state/``; only when the notebook has run and the report
+is rendered are its files moved into ``outputs/<edition>/<stage>/``. A killed stage leaves no file
+there that DVC or the next stage would take as valid (DVC records nothing either).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from . import atomic
+from .config import Edition, Params
+from .errors import StagescoError
+from .kernel import KERNEL_NAME, ensure_kernel
+from .paths import project_root, relative, state_dir
+from .provenance import footer_html
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def notebook_parameters(path: Path) -> set[str]:
+    import papermill
+
+    return set(papermill.inspect_notebook(str(path)).keys())
+
+
+def check_parameters(path: Path, parameters: dict) -> None:
+    """An unknown or misspelled parameter is an error (papermill would only warn)."""
+    known = notebook_parameters(path)
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise StagescoError(f"Paramètre(s) inconnu(s) du carnet : {', '.join(unknown)}", file=path.name,
+                            hint=f"Paramètres acceptés : {', '.join(sorted(known))}")
+
+
+def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, log=print) -> Path:
+    """Execute one stage for one edition and publish its outputs; return the output folder."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    root = root or project_root()
+    params = Params.load(root)
+    stage = params.stage(stage_name)
+    edition = Edition.load(edition_name, root)
+    notebook = root / stage.notebook
+    staging = state_dir(edition_name, root) / "staging" / stage.name
+    executed = state_dir(edition_name, root) / "notebooks" / Path(stage.notebook).name
+    target = edition.outputs / stage.folder
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"edition": edition_name, "stage_dir": relative(staging, root)}
+    check_parameters(notebook, parameters)
+    ensure_kernel()
+    env_before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(root) + (os.pathsep + env_before if env_before else "")
+    try:
+        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=KERNEL_NAME,
+                                   cwd=str(root), progress_bar=False, log_output=False)
+    except PapermillExecutionError as exc:
+        message = exc.evalue if exc.ename.endswith(("StagescoError", "InputFileError", "ConfigError")) else \
+            f"erreur inattendue {exc.ename}: {exc.evalue}"
+        raise StagescoError(message.strip(), hint=f"Détails techniques : {relative(executed, root)}") from None
+    finally:
+        if env_before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = env_before
+    metrics_path = staging / "metrics.json"
+    if not metrics_path.exists():
+        raise StagescoError(f"L'étape {stage.name} n'a pas écrit metrics.json", file=stage.notebook)
+    missing = sorted(set(stage.metrics) - set(json.loads(metrics_path.read_text(encoding="utf-8"))))
+    if missing:
+        raise StagescoError(f"Indicateurs manquants dans metrics.json : {', '.join(missing)}", file=stage.notebook)
+    atomic.write_text(staging / "report.html", export_html(executed, edition, stage))
+    publish(staging, target)
+    log(f"  {stage.number:02d} {stage.label} ({edition_name}) : {relative(target / 'report.html', root)}")
+    return target
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Replace the stage's output folder by the staged files (each move is an atomic rename)."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for path in sorted(staging.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(staging)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_html(executed: Path, edition: Edition, stage) -> str:
+    """nbconvert without code cells, prompts, the parameters cells or stderr; offline template."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+    class DropStderr(Preprocessor):
+        def preprocess_cell(self, cell, resources, index):
+            if cell.get("cell_type") == "code":
+                cell.outputs = [o for o in cell.get("outputs", [])
+                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            return cell, resources
+
+    exporter = HTMLExporter(template_name="stagesco", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            anchor_link_text="")
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"injected-parameters", "parameters"},
+                                                         enabled=True), enabled=True)
+    exporter.register_preprocessor(DropStderr(enabled=True), enabled=True)
+    notebook = nbformat.read(executed, as_version=4)
+    resources = {
+        "metadata": {"name": f"{stage.label} — {edition.title}"},
+        "stagesco": {
+            "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+            "edition_title": edition.title,
+            "stage_label": f"{stage.number:02d} {stage.label}",
+            "footer": footer_html(edition, stage),
+        },
+    }
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    return body

@@ -1,0 +1,132 @@
+"""The one workbook writer of stagesco (openpyxl).
+
+Values, never formulas: every text cell is typed as text, so input text that starts with ``=``,
+``+``, ``-``, ``@``, TAB, CR, ``＝`` or ``{=`` stays inert and exactly as typed (``+33 5 55 …``).
+Headers come from the field metadata; the header row is frozen, filters are on, widths fitted.
+Files are written atomically and are byte-stable (see :mod:`pipeline.stable_zip`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from schemas.fields import all_fields
+
+from . import atomic, stable_zip
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+HEADER_FONT = Font(bold=True)
+MAX_WIDTH = 60
+
+
+@dataclass
+class Sheet:
+    """One sheet: a table, its column labels (default: the field metadata's) and its dropdowns."""
+
+    title: str
+    frame: pd.DataFrame
+    labels: dict[str, str] = field(default_factory=dict)
+    dropdowns: dict[str, list[str]] = field(default_factory=dict)
+    fills: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def cell_value(value):
+    """A Python value as a workbook cell holds it: lists joined, booleans in French, NA empty."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+        if isinstance(value, bool):
+            return "Oui" if value else "Non"
+    return value
+
+
+def build(sheets: list[Sheet]) -> Workbook:
+    metadata = all_fields()
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.creator = "stagesco"
+    workbook.properties.lastModifiedBy = "stagesco"
+    for spec in sheets:
+        sheet = workbook.create_sheet(spec.title[:31])
+        names = list(spec.frame.columns)
+        headers = [spec.labels.get(n) or (metadata[n].label if n in metadata else str(n)) for n in names]
+        widths = [len(h) for h in headers]
+        for col, header in enumerate(headers, start=1):
+            cell = sheet.cell(row=1, column=col)
+            cell.value = header
+            cell.data_type = "s"
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for r, record in enumerate(spec.frame.itertuples(index=False), start=2):
+            for c, (name, raw) in enumerate(zip(names, record), start=1):
+                value = cell_value(raw)
+                cell = sheet.cell(row=r, column=c)
+                if isinstance(value, str):
+                    cell.value = value
+                    cell.data_type = "s"  # text, never a formula
+                    cell.number_format = "@"
+                    if "\n" in value or len(value) > MAX_WIDTH:
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    longest = max((len(line) for line in value.split("\n")), default=0)
+                elif isinstance(value, datetime):
+                    cell.value = value
+                    cell.number_format = "dd/mm/yyyy hh:mm" if (value.hour or value.minute) else "dd/mm/yyyy"
+                    longest = 16
+                elif isinstance(value, date):
+                    cell.value = value
+                    cell.number_format = "dd/mm/yyyy"
+                    longest = 10
+                else:
+                    cell.value = value
+                    longest = len(str(value)) if value is not None else 0
+                fill = spec.fills.get(name, {}).get(value if isinstance(value, str) else "")
+                if fill:
+                    cell.fill = PatternFill("solid", fgColor=fill)
+                widths[c - 1] = max(widths[c - 1], longest)
+        for c, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
+        sheet.freeze_panes = "A2"
+        last = max(2, len(spec.frame) + 1)
+        if names:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{last}"
+        for name, choices in spec.dropdowns.items():
+            col = get_column_letter(names.index(name) + 1)
+            rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
+                                  showErrorMessage=True, errorTitle="Valeur non prévue",
+                                  error="Choisissez une valeur dans la liste.")
+            rule.add(f"{col}2:{col}{last}")
+            sheet.add_data_validation(rule)
+    return workbook
+
+
+def write_workbook(path: Path, sheets: list[Sheet]) -> Path:
+    """Write ``sheets`` to ``path`` atomically, byte-stable."""
+    buffer = io.BytesIO()
+    build(sheets).save(buffer)
+    atomic.write_bytes(Path(path), stable_zip.stabilise(buffer.getvalue()))
+    return Path(path)

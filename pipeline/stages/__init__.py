@@ -1,0 +1,1 @@
+"""One module per stage (logic) and one per stage report (outputs and report fragments)."""

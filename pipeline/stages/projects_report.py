@@ -1,0 +1,67 @@
+"""Outputs and report fragments of stage 10 ``projects``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import atomic, charts, html
+from .projects import ProjectsResult
+from ..core.stage import write_metrics
+from ..core.workbook import Sheet, write_workbook
+
+REJECT_LABELS = {"source_row": "Ligne du fichier", "column": "Colonne (libellé du fichier)", "value": "Valeur lue",
+                 "reason": "Motif du rejet"}
+SUPERSEDED_LABELS = {"source_row": "Ligne du fichier", "replaced_by_row": "Remplacée par la ligne",
+                     "reason": "Motif"}
+OVERVIEW = ["project_code", "structure_name", "departement", "title", "hours", "team_min", "team_max",
+            "submitted_at", "source_row"]
+
+
+def write_outputs(result: ProjectsResult, out: Path) -> None:
+    """``projets.parquet``, ``projets.xlsx``, ``rejets.xlsx`` and ``metrics.json``."""
+    with atomic.atomic_path(out / "projets.parquet") as tmp:
+        result.projects.to_parquet(tmp, index=False)
+    write_workbook(out / "projets.xlsx", [Sheet("Projets reçus", result.projects)])
+    write_workbook(out / "rejets.xlsx", [
+        Sheet("Rejets", result.rejected, labels=REJECT_LABELS),
+        Sheet("Soumissions remplacées", result.superseded, labels=SUPERSEDED_LABELS),
+    ])
+    write_metrics(out, result.metrics)
+
+
+def summary(result: ProjectsResult) -> str:
+    m = result.metrics
+    text = (f"{m['rows_read']} soumissions lues dans l'export : {m['projects_accepted']} projets retenus pour "
+            f"l'examen d'éligibilité, {m['rows_rejected']} soumissions rejetées (valeurs illisibles ou manquantes, "
+            f"détail ci-dessous) et {m['duplicates_superseded']} remplacées par une soumission plus récente du "
+            f"même projet. {m['rows_read']} = {m['projects_accepted']} + {m['rows_rejected']} + "
+            f"{m['duplicates_superseded']}.")
+    return (html.figures([("soumissions lues", m["rows_read"]), ("projets acceptés", m["projects_accepted"]),
+                          ("soumissions rejetées", m["rows_rejected"]),
+                          ("doublons remplacés", m["duplicates_superseded"])])
+            + html.paragraph(text) + html.paragraph(result.raw.describe()))
+
+
+def by_departement_chart(result: ProjectsResult) -> str:
+    counts = result.projects["departement"].fillna("inconnu").value_counts().sort_index()
+    if counts.empty:
+        return html.paragraph("Aucun projet accepté.")
+    return charts.bar_chart([f"Département {d}" for d in counts.index], [int(v) for v in counts.values],
+                            title="Projets acceptés par département du site")
+
+
+def projects_table(result: ProjectsResult) -> str:
+    return html.table(result.projects[OVERVIEW], empty="Aucun projet accepté.")
+
+
+def rejected_table(result: ProjectsResult) -> str:
+    return html.table(result.rejected, labels=REJECT_LABELS, empty="Aucune soumission rejetée.")
+
+
+def superseded_table(result: ProjectsResult) -> str:
+    cols = ["source_row", "project_code", "structure_name", "title", "submitted_at", "replaced_by_row", "reason"]
+    frame = result.superseded[cols] if len(result.superseded) else pd.DataFrame()
+    return html.table(frame, labels=SUPERSEDED_LABELS, empty="Aucune soumission remplacée.") + \
+        html.bullets(result.notes, css_class="note")

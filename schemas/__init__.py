@@ -1,0 +1,1 @@
+"""Field metadata and pandera models of stagesco's clean tables."""

@@ -1,0 +1,42 @@
+"""Build pandera fields from the field metadata, with checks named after their French messages."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from .fields import field_meta
+
+REQUIRED_MESSAGE = "valeur obligatoire manquante"
+
+
+def checks_for(name: str) -> list[pa.Check]:
+    """The pandera checks of one field; each check's ``error`` is the French reason of a failure."""
+    meta = field_meta(name)
+    checks: list[pa.Check] = []
+    message = meta.message
+    if meta.pattern:
+        checks.append(pa.Check.str_matches(meta.pattern, error=message or f"format invalide ({meta.label})"))
+    if meta.min is not None:
+        checks.append(pa.Check.ge(meta.min, error=message or f"{meta.label} : minimum {meta.min}"))
+    if meta.max is not None:
+        checks.append(pa.Check.le(meta.max, error=message or f"{meta.label} : maximum {meta.max}"))
+    if meta.allowed_true:
+        checks.append(pa.Check(lambda s: s.fillna(False).astype(bool), element_wise=False,
+                               error=message or f"{meta.label} doit être « oui »", ignore_na=False))
+    return checks
+
+
+def field(name: str):
+    """A pandera ``Field`` for ``name``: nullability, title and description from the metadata."""
+    meta = field_meta(name)
+    return pa.Field(
+        nullable=not meta.required,
+        title=meta.label,
+        description=meta.description or None,
+    )
+
+
+def with_metadata_checks(model) -> pa.DataFrameSchema:
+    """The schema of a ``DataFrameModel`` with each column's checks taken from the field metadata."""
+    schema = model.to_schema()
+    return schema.update_columns({name: {"checks": checks_for(name)} for name in schema.columns})

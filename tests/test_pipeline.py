@@ -1,0 +1,102 @@
+"""The real pipeline (DVC + papermill + nbconvert) on the demo edition, in a temp copy of the repo."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from pipeline.core.provenance import sha256
+from tests.conftest import ROOT, copy_repo, digest_tree, dvc, stagesco
+
+pytestmark = pytest.mark.slow
+
+NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+
+
+def test_projects_outputs_and_metrics(demo_run):
+    out = demo_run / "outputs" / "demo" / "projects"
+    assert {p.name for p in out.iterdir()} == {"report.html", "projets.xlsx", "rejets.xlsx", "metrics.json",
+                                              "projets.parquet"}
+    m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert m["rows_read"] == m["projects_accepted"] + m["rows_rejected"] + m["duplicates_superseded"]
+    assert m["rows_read"] >= 40 and m["duplicates_superseded"] == 3 and m["rows_rejected"] >= 1
+    projets = load_workbook(out / "projets.xlsx")["Projets reçus"]
+    assert projets.max_row - 1 == m["projects_accepted"]
+    assert projets["A1"].value == "Code projet"
+    titles = {c.value for c in projets["O"][1:]}
+    assert "=Projet « tous en scène » (théâtre forum)" in titles
+    assert all(c.data_type == "s" for c in projets["O"][1:])
+    rejets = load_workbook(out / "rejets.xlsx")
+    assert [c.value for c in rejets["Rejets"][1]] == ["Ligne du fichier", "Colonne (libellé du fichier)", "Valeur lue",
+                                                      "Motif du rejet"]
+    assert rejets["Soumissions remplacées"].max_row - 1 == m["duplicates_superseded"]
+
+
+def test_report_is_french_offline_without_code_and_with_provenance(demo_run):
+    page = (demo_run / "outputs" / "demo" / "projects" / "report.html").read_text(encoding="utf-8")
+    assert not NETWORK.search(page), NETWORK.search(page)
+    assert "<script" not in page.lower()
+    assert '<html lang="fr">' in page
+    for text in ("Dépôt des projets", "En bref", "Soumissions rejetées", "Soumissions remplacées", "Provenance",
+                 "une centaine", "n'a pas remplacé"):
+        assert text in page, text
+    for code in ("import ", "ingest(", "show(", "stage_dir", "open_stage", "In&nbsp;[", "Traceback"):
+        assert code not in page, code
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    csv = demo_run / "inputs" / "demo" / "depot_projets.csv"
+    assert sha256(csv) in page and "pandas " in page and "papermill " in page
+
+
+def test_outputs_hold_no_absolute_path_host_or_date(demo_run):
+    needles = [str(demo_run), str(ROOT), socket.gethostname()]
+    for path in (demo_run / "outputs").rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json"):
+            text = path.read_text(encoding="utf-8")
+            for needle in needles:
+                assert needle not in text, (path.name, needle)
+
+
+def test_rerun_is_byte_identical_and_dvc_is_clean(demo_run):
+    before = digest_tree(demo_run / "outputs")
+    lock_before = (demo_run / "dvc.lock").read_text(encoding="utf-8")
+    assert "projects@demo" in lock_before
+    status = dvc(demo_run, "status")
+    assert "up to date" in status.stdout.lower() or status.stdout.strip() == "", status.stdout
+    again = dvc(demo_run, "repro")
+    assert "didn't change" in again.stdout.lower() or "up to date" in again.stdout.lower(), again.stdout
+    dvc(demo_run, "repro", "-f")
+    assert digest_tree(demo_run / "outputs") == before
+    assert (demo_run / "dvc.lock").read_text(encoding="utf-8") == lock_before
+
+
+def test_committed_dvc_lock_is_current(demo_run):
+    """dvc.lock records what ran on what: the committed one must be what this code produces."""
+    committed = yaml.safe_load((ROOT / "dvc.lock").read_text(encoding="utf-8"))
+    produced = yaml.safe_load((demo_run / "dvc.lock").read_text(encoding="utf-8"))
+    assert committed == produced, "dvc.lock is stale: run `make run` and commit dvc.lock"
+
+
+def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
+    root = copy_repo(tmp_path)
+    created = stagesco(root, "new-edition", "2026", "--from", "demo", "--with-data")
+    assert "2026" in created.stdout
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    assert params["editions"]["2026"] == params["editions"]["demo"]
+    assert "# stagesco — shared parameters" in (root / "params.yaml").read_text(encoding="utf-8")
+    mapping = root / "inputs" / "2026" / "mapping.yaml"
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Titre du projet", "title: Intitulé"),
+                       encoding="utf-8")
+    failed = stagesco(root, "run", "2026", check=False)
+    assert failed.returncode != 0
+    assert "Colonne introuvable pour le champ obligatoire « title »" in failed.stderr + failed.stdout
+    assert "« Titre du projet »" in failed.stderr + failed.stdout
+    assert not (root / "outputs" / "2026" / "projects").exists()
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Intitulé", "title: Titre du projet"),
+                       encoding="utf-8")
+    stagesco(root, "run", "2026")
+    assert (root / "outputs" / "2026" / "projects" / "report.html").is_file()

@@ -1,0 +1,84 @@
+"""The repository's own contracts: dependencies, notebooks, DVC stages, demo inputs, parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import pytest
+import yaml
+
+from pipeline.core.config import Params
+from pipeline.core.errors import StagescoError
+from pipeline.core.runner import check_parameters
+from pipeline.demo.build import demo_files
+from tests.conftest import ROOT
+
+
+def _norm(req: str) -> str:
+    return re.sub(r"\s+", "", req).lower().replace("_", "-")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_norm(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    listed = {_norm(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python=", "pip"))}
+    assert listed == wanted, f"environment.yml drifts from pyproject.toml: missing {wanted - listed}, extra {listed - wanted}"
+
+
+def test_lock_file_pins_every_dependency():
+    lock = (ROOT / "uv.lock").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for req in project["dependencies"]:
+        name = re.split(r"[<>=\[ ]", req)[0].lower().replace("_", "-").replace(".", "-")
+        assert re.search(rf'^name = "{re.escape(name)}"\nversion = "[^"]+"', lock, re.M), name
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs") and cell.get("execution_count") is None, path.name
+        tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: one cell tagged 'parameters'"
+
+
+def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
+    params = Params.load(ROOT)
+    dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    for name, stage in params.stages.items():
+        assert (ROOT / stage.notebook).is_file(), stage.notebook
+        spec = dvc[name]["do"]
+        assert spec["cmd"] == f"python -m pipeline.cli run-stage {name} ${{key}}"
+        assert dvc[name]["foreach"] == "${editions}"
+        assert stage.notebook in spec["deps"]
+        for key in stage.needs:
+            assert f"inputs/${{key}}/${{item.files.{key}}}" in spec["deps"]
+        edition_params = [p for p in spec["params"] if isinstance(p, dict)][0]["inputs/${key}/edition.yaml"]
+        assert sorted(edition_params) == sorted(stage.config)
+        assert f"stages.{name}" in spec["params"]
+        outs = spec["outs"]
+        assert f"outputs/${{key}}/{stage.folder}/report.html" in outs
+        assert all(o.startswith(f"outputs/${{key}}/{stage.folder}/") for o in outs)
+        metrics = [list(m)[0] for m in spec["metrics"]]
+        assert metrics == [f"outputs/${{key}}/{stage.folder}/metrics.json"]
+
+
+def test_demo_inputs_are_what_the_seeded_generator_writes():
+    for name, data in demo_files().items():
+        assert (ROOT / "inputs" / "demo" / name).read_bytes() == data, f"run `make demo`: {name} is stale"
+
+
+def test_misspelled_parameter_is_an_error():
+    with pytest.raises(StagescoError, match="inconnu.*editon"):
+        check_parameters(ROOT / "notebooks" / "10_projects.ipynb", {"editon": "demo"})
+
+
+def test_demo_contains_no_seed_people():
+    text = (ROOT / "inputs" / "demo" / "depot_projets.csv").read_bytes().decode("cp1252")
+    for real in ("Bonnet", "Anselme", "Rebeix", "polaris-formation.fr"):
+        assert real not in text
+    assert re.findall(r"[\w.-]+@([\w.-]+)", text) and all(d.endswith(".example") for d in re.findall(r"[\w.-]+@([\w.-]+)", text))
