@@ -55,6 +55,7 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
         assert spec["cmd"] == f"python -m pipeline.cli run-stage {name} ${{key}}"
         assert dvc[name]["foreach"] == "${editions}"
         assert stage.notebook in spec["deps"]
+        assert "uv.lock" in spec["deps"], "library versions shape the outputs: uv.lock is a dep of every stage"
         for key in stage.needs:
             assert f"inputs/${{key}}/${{item.files.{key}}}" in spec["deps"]
         edition_params = [p for p in spec["params"] if isinstance(p, dict)][0]["inputs/${key}/edition.yaml"]
