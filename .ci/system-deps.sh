@@ -3,7 +3,7 @@
 # runs as root with apt; otherwise the tests that need them say how to install them (and are never
 # skipped under CI=true).
 set -euo pipefail
-PACKAGES=(fonts-dejavu-core)
+PACKAGES=(fonts-dejavu-core chromium)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
