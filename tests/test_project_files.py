@@ -83,3 +83,21 @@ def test_demo_contains_no_seed_people():
     for real in ("Bonnet", "Anselme", "Rebeix", "polaris-formation.fr"):
         assert real not in text
     assert re.findall(r"[\w.-]+@([\w.-]+)", text) and all(d.endswith(".example") for d in re.findall(r"[\w.-]+@([\w.-]+)", text))
+
+
+
+def test_dvc_yaml_is_generated_from_the_stage_table():
+    from pipeline.core.dvcgen import generate
+
+    assert (ROOT / "dvc.yaml").read_text(encoding="utf-8") == generate(ROOT), \
+        "dvc.yaml is stale: run `python -m pipeline.core.dvcgen` (then `make run` and commit dvc.lock)"
+
+
+def test_stage_deps_include_the_modules_it_imports():
+    from pipeline.core.dvcgen import stage_code
+
+    code = stage_code(ROOT / "notebooks" / "10_projects.ipynb", ROOT)
+    for module in ("pipeline/stages/projects.py", "pipeline/core/readers.py", "pipeline/core/runner.py",
+                   "schemas/projects.py", "pipeline/__init__.py", "pipeline/cli.py"):
+        assert module in code
+    assert "pipeline/stages/eligibility.py" not in code

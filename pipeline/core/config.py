@@ -8,6 +8,7 @@ named in ``params.yaml`` under ``editions.<edition>.files``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class StageSpec:
     domain_stage: str
     needs: tuple[str, ...]
     config: tuple[str, ...]
+    reads: tuple[str, ...]
     metrics: tuple[str, ...]
 
     @property
@@ -89,6 +91,7 @@ class Params:
                 domain_stage=str(spec.get("domain_stage", "–")),
                 needs=tuple(spec.get("needs") or ()),
                 config=tuple(spec.get("config") or ()),
+                reads=tuple(spec.get("reads") or ()),
                 metrics=tuple(spec.get("metrics") or ()),
             )
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
@@ -108,6 +111,19 @@ class Params:
         return dict((self.editions[edition] or {}).get("files") or {})
 
 
+def _refuse_bare_dates(data, file: str, path: str = "") -> None:
+    """DVC records edition.yaml sections as JSON: a YAML date must be written as a quoted string."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _refuse_bare_dates(value, file, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _refuse_bare_dates(value, file, f"{path}[{i}]")
+    elif isinstance(data, (date, datetime)):
+        raise ConfigError(f"La date de « {path} » doit être écrite entre guillemets", file=file,
+                          hint=f'Écrivez par exemple {path.split(".")[-1]}: "{data}"')
+
+
 @dataclass
 class Edition:
     """One edition: its config, its mapping and its input files."""
@@ -123,6 +139,7 @@ class Edition:
         config = read_yaml(inputs_dir(name, params.root) / EDITION_FILE) or {}
         if not isinstance(config, dict):
             raise ConfigError("edition.yaml doit décrire un dictionnaire de réglages", file=EDITION_FILE)
+        _refuse_bare_dates(config, f"inputs/{name}/{EDITION_FILE}")
         return cls(name=name, params=params, config=config)
 
     @property
@@ -155,6 +172,34 @@ class Edition:
                               hint="Copiez-la depuis l'édition démo (inputs/demo/edition.yaml)")
         return value
 
+    @property
+    def vocabulary(self) -> dict:
+        """Shared words of params.yaml (statuses, decisions, rule results)."""
+        return self.params.data.get("vocabulary") or {}
+
+    def labels(self, vocabulary: str) -> dict[str, str]:
+        """An edition vocabulary (``vocabularies.<name>`` of edition.yaml): code → French label."""
+        return dict((self.config.get("vocabularies") or {}).get(vocabulary) or {})
+
+    def when(self, key: str) -> datetime:
+        """A date of the edition's calendar (``calendar.<key>``) as a datetime; a date alone means 00:00."""
+        calendar = self.config.get("calendar") or {}
+        if key not in calendar:
+            raise ConfigError(f"Date « {key} » absente du calendrier", file=f"inputs/{self.name}/{EDITION_FILE}",
+                              hint=f"Ajoutez calendar.{key} (format AAAA-MM-JJ ou AAAA-MM-JJ HH:MM)")
+        value = calendar[key]
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time(0))
+        for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(str(value), fmt)
+            except ValueError:
+                continue
+        raise ConfigError(f"Date « {value} » illisible pour calendar.{key}", file=f"inputs/{self.name}/{EDITION_FILE}",
+                          hint="Écrivez-la au format AAAA-MM-JJ ou AAAA-MM-JJ HH:MM")
+
     def input_path(self, key: str) -> Path:
         """The path of the export declared as ``editions.<name>.files.<key>`` in params.yaml."""
         files = self.params.edition_files(self.name)
@@ -168,3 +213,7 @@ class Edition:
         paths = [self.inputs / EDITION_FILE, self.inputs / MAPPING_FILE]
         paths += [self.input_path(key) for key in stage.needs]
         return paths
+
+    def stage_reads(self, stage: StageSpec) -> list[Path]:
+        """The earlier stages' outputs a stage reads (``reads`` in the stage table)."""
+        return [self.outputs / rel for rel in stage.reads]

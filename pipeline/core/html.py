@@ -10,6 +10,7 @@ import math
 from datetime import date, datetime
 from html import escape
 
+import numpy as np
 import pandas as pd
 
 from schemas.fields import all_fields
@@ -23,7 +24,7 @@ def esc(value) -> str:
 def display(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, np.ndarray)):
         return ", ".join(display(v) for v in value)
     if isinstance(value, bool):
         return "Oui" if value else "Non"

@@ -37,7 +37,7 @@ def package_versions(names: list[str]) -> dict[str, str]:
 
 
 def footer_html(edition: Edition, stage: StageSpec) -> str:
-    inputs = [p for p in edition.stage_inputs(stage) if p.exists()]
+    inputs = [p for p in edition.stage_inputs(stage) + edition.stage_reads(stage) if p.exists()]
     rows = "".join(f"<tr><td><code>{escape(relative(p, edition.root))}</code></td><td><code>{sha256(p)}</code></td></tr>"
                    for p in inputs)
     used = {key: edition.config[key] for key in stage.config if key in edition.config}
@@ -52,7 +52,7 @@ def footer_html(edition: Edition, stage: StageSpec) -> str:
         f"<p>Édition <strong>{escape(edition.name)}</strong> ({escape(edition.title)}), étape "
         f"{stage.number:02d} « {escape(stage.label)} ». Cette page est reproduite à l'identique par "
         "<code>stagesco run</code> à partir des mêmes fichiers et réglages.</p>"
-        "<table><thead><tr><th>Fichier d'entrée</th><th>SHA-256</th></tr></thead>"
+        "<table><thead><tr><th>Fichier lu</th><th>SHA-256</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<details><summary>Réglages utilisés</summary><pre>{escape(params_text)}</pre></details>"
         f"<p>Logiciels : {version_text}.</p>"

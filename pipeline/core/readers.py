@@ -3,12 +3,19 @@
 Nothing is guessed silently: the encoding and the delimiter are detected by fixed rules and reported;
 a file that matches none stops the stage with a French message naming the file and what to do.
 Every value is kept as the exact text of the export (``+33 5 55 …`` stays a string).
+
+Hostile or mistaken files are refused early, in bounded time and memory, with a French message naming
+the file: size, row and column caps are checked while reading (a CSV is parsed record by record and
+the row cap stops it), an XLSX is checked as a zip (total size, compression ratio, entry count) and
+for XML DTD/entity declarations before any XML is parsed, and its rows are read without trusting the
+sheet's declared dimensions.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -21,9 +28,16 @@ DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 DEFAULT_LIMITS = {
     "max_file_bytes": 50_000_000,
     "max_rows": 200_000,
+    "max_columns": 1_000,
     "xlsx_max_uncompressed_bytes": 200_000_000,
     "xlsx_max_ratio": 200,
+    "xlsx_max_entries": 10_000,
 }
+EXCEL_MAX_ROWS = 1_048_576  # a sheet row number beyond Excel's last row is not from a real export
+CSV_FIELD_LIMIT = csv.field_size_limit()
+NOT_AN_EXPORT = "Ce fichier n'est pas un export normal ; demandez un nouvel export"
+RESAVE_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau au format .xlsx"
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 @dataclass
@@ -73,6 +87,9 @@ def read_table(path: Path, *, header_rows: int = 1, delimiter: str = "auto",
         return _read_xlsx(path, name, header_rows, limits)
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
+        if b"application/vnd.oasis.opendocument" in data[:200]:
+            raise InputFileError("Ce fichier est un classeur OpenDocument (.ods), pas un CSV", file=name,
+                                 hint="Enregistrez-le au format .xlsx ou .csv depuis LibreOffice")
         raise InputFileError("Ce fichier est un classeur (XLSX/ZIP), pas un CSV", file=name,
                              hint="Renommez-le avec l'extension .xlsx et mettez à jour params.yaml")
     return _read_csv(data, name, header_rows, delimiter, limits)
@@ -81,6 +98,9 @@ def read_table(path: Path, *, header_rows: int = 1, delimiter: str = "auto",
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if not data.replace(BOM, b"", 1).strip():
         raise InputFileError("Le fichier est vide", file=name, hint="Exportez à nouveau les réponses du formulaire")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputFileError("Fichier encodé en UTF-16 (« Texte Unicode » d'Excel), non pris en charge", file=name,
+                             hint="Enregistrez-le au format « CSV UTF-8 (délimité par des virgules) » ou .xlsx")
     if b"\x00" in data[:65536]:
         raise InputFileError("Ce fichier n'est pas un fichier texte CSV (contenu binaire)", file=name,
                              hint="Exportez les réponses au format CSV ou XLSX depuis le formulaire")
@@ -101,17 +121,34 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
                              hint="Enregistrez le fichier en UTF-8 (« CSV UTF-8 » dans Excel)")
 
 
-def _records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
-    """``(first line number, fields)`` of each CSV record; multi-line quoted values are one record."""
+def _iter_records(text: str, delimiter: str):
+    """``(first line number, fields)`` of each CSV record, one at a time; multi-line quoted values are
+    one record."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
-    out: list[tuple[int, list[str]]] = []
     start = 1
     for fields in reader:
-        out.append((start, fields))
+        yield start, fields
         start = reader.line_num + 1
+
+
+def _records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
+    """The first ``limit`` records (all without a limit) of :func:`_iter_records`."""
+    out: list[tuple[int, list[str]]] = []
+    for record in _iter_records(text, delimiter):
+        out.append(record)
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def _csv_error(exc: csv.Error, line: int, name: str) -> InputFileError:
+    """A French message for the csv module's (English) errors."""
+    if "field larger than field limit" in str(exc):
+        return InputFileError(f"CSV mal formé à partir de la ligne {line} : une valeur dépasse "
+                              f"{CSV_FIELD_LIMIT:,} caractères (guillemet ouvrant jamais refermé ?)".replace(",", " "),
+                              file=name, hint="Exportez à nouveau le fichier, ou vérifiez les guillemets de cette ligne")
+    return InputFileError(f"CSV mal formé à partir de la ligne {line} ({exc})", file=name,
+                          hint="Exportez à nouveau le fichier")
 
 
 def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
@@ -122,6 +159,8 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
         try:
             sample = [f for _, f in _records(text, candidate, limit=header_rows + 30) if any(v.strip() for v in f)]
         except csv.Error:
+            continue
+        except MemoryError:  # pragma: no cover - defensive
             continue
         if len(sample) < header_rows:
             continue
@@ -138,37 +177,61 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
     return best[1]
 
 
+def _too_many_columns(count: int, limits: dict, name: str) -> InputFileError:
+    return InputFileError(f"Trop de colonnes dans la ligne d'en-têtes ({count}, maximum {limits['max_columns']})",
+                          file=name, hint="Vérifiez qu'il s'agit bien de l'export attendu et le séparateur de colonnes")
+
+
+def _too_many_rows(limits: dict, name: str) -> InputFileError:
+    return InputFileError(f"Trop de lignes (plus de {limits['max_rows']:,} lignes de données, maximum "
+                          f"{limits['max_rows']:,})".replace(",", " "), file=name,
+                          hint="Vérifiez qu'il s'agit bien de l'export attendu")
+
+
 def _read_csv(data: bytes, name: str, header_rows: int, delimiter: str, limits: dict) -> RawTable:
+    """Parse record by record: the header, then each data row, stopping at the row cap (memory stays
+    bounded by the cap, not by the file)."""
     text, encoding = _decode(data, name)
+    del data
     if delimiter in ("auto", None, ""):
         delim = _detect_delimiter(text, header_rows, name)
     else:
         delim = {"tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
+    table = RawTable(file=name, columns=[], rows=[], row_numbers=[], format="csv", encoding=encoding, delimiter=delim)
+    seen_headers = 0
+    width = 0
+    line = 1
+    records = _iter_records(text, delim)
     try:
-        records = _records(text, delim)
+        for line, fields in records:
+            if not any(v.strip() for v in fields):
+                table.blank_lines += 1
+                continue
+            if seen_headers < header_rows:
+                seen_headers += 1
+                if seen_headers == header_rows:
+                    if len(fields) > limits["max_columns"]:
+                        raise _too_many_columns(len(fields), limits, name)
+                    table.columns = [c.strip() for c in fields]
+                    width = len(table.columns)
+                continue
+            if len(table.rows) >= limits["max_rows"]:
+                raise _too_many_rows(limits, name)
+            if len(fields) != width:
+                table.row_errors[len(table.rows)] = (f"la ligne compte {len(fields)} champs alors que l'en-tête compte "
+                                                     f"{width} colonnes (guillemet ou séparateur en trop ?)")
+                fields = (fields + [""] * width)[:width]
+            table.rows.append(fields)
+            table.row_numbers.append(line)
     except csv.Error as exc:
-        raise InputFileError(f"CSV mal formé : {exc}", file=name, hint="Exportez à nouveau le fichier")
-    blank = [r for r in records if not any(v.strip() for v in r[1])]
-    records = [r for r in records if any(v.strip() for v in r[1])]
-    if len(records) < header_rows:
+        raise _csv_error(exc, line, name) from None
+    finally:
+        records.close()
+    if seen_headers < header_rows:
         raise InputFileError("Ligne d'en-têtes absente", file=name, hint="Exportez le fichier avec ses en-têtes")
-    columns = [c.strip() for c in records[header_rows - 1][1]]
-    data_records = records[header_rows:]
-    if not data_records:
+    if not table.rows:
         raise InputFileError("Le fichier ne contient que des en-têtes, aucune réponse", file=name,
                              hint="Vérifiez que l'export couvre la bonne période et contient les réponses")
-    if len(data_records) > limits["max_rows"]:
-        raise InputFileError(f"Trop de lignes ({len(data_records)}, maximum {limits['max_rows']})", file=name,
-                             hint="Vérifiez qu'il s'agit bien de l'export attendu")
-    table = RawTable(file=name, columns=columns, rows=[], row_numbers=[], format="csv",
-                     encoding=encoding, delimiter=delim, blank_lines=len(blank))
-    for index, (line, fields) in enumerate(data_records):
-        if len(fields) != len(columns):
-            table.row_errors[index] = (f"la ligne compte {len(fields)} champs alors que l'en-tête compte "
-                                       f"{len(columns)} colonnes (guillemet ou séparateur en trop ?)")
-            fields = (fields + [""] * len(columns))[: len(columns)]
-        table.rows.append(fields)
-        table.row_numbers.append(line)
     return table
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from . import atomic
 from .config import Edition
+from .errors import StagescoError
 
 
 def open_stage(edition: str, stage_dir: str) -> tuple[Edition, Path]:
@@ -14,6 +17,17 @@ def open_stage(edition: str, stage_dir: str) -> tuple[Edition, Path]:
     out = ed.root / stage_dir
     out.mkdir(parents=True, exist_ok=True)
     return ed, out
+
+
+def read_output(edition: Edition, relpath: str) -> pd.DataFrame:
+    """A table an earlier stage wrote (``outputs/<edition>/<relpath>``), or a French message saying
+    which stage to run first."""
+    path = edition.outputs / relpath
+    if not path.exists():
+        stage = relpath.split("/")[0]
+        raise StagescoError(f"Résultat de l'étape « {stage} » absent : {relpath}",
+                            hint=f"Exécutez d'abord cette étape (stagesco run {edition.name})")
+    return pd.read_parquet(path)
 
 
 def write_metrics(stage_dir: Path, metrics: dict) -> None:

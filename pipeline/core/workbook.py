@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -25,6 +26,8 @@ from schemas.fields import all_fields
 from . import atomic, stable_zip
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+LOCKED_FILL = PatternFill("solid", fgColor="EEEEEE")
+EDITABLE_HEADER_FILL = PatternFill("solid", fgColor="FFF2A8")
 HEADER_FONT = Font(bold=True)
 MAX_WIDTH = 60
 
@@ -38,13 +41,16 @@ class Sheet:
     labels: dict[str, str] = field(default_factory=dict)
     dropdowns: dict[str, list[str]] = field(default_factory=dict)
     fills: dict[str, dict[str, str]] = field(default_factory=dict)
+    editable: list[str] = field(default_factory=list)  # when set, the sheet is protected except these
+    whole_numbers: dict[str, tuple[int, int]] = field(default_factory=dict)
+    extra_rows: int = 0  # empty editable rows below the data (forms to fill)
 
 
 def cell_value(value):
     """A Python value as a workbook cell holds it: lists joined, booleans in French, NA empty."""
     if value is None:
         return None
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, np.ndarray)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "Oui" if value else "Non"
@@ -107,11 +113,15 @@ def build(sheets: list[Sheet]) -> Workbook:
                 fill = spec.fills.get(name, {}).get(value if isinstance(value, str) else "")
                 if fill:
                     cell.fill = PatternFill("solid", fgColor=fill)
+                elif spec.editable and name not in spec.editable:
+                    cell.fill = LOCKED_FILL
                 widths[c - 1] = max(widths[c - 1], longest)
         for c, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
         sheet.freeze_panes = "A2"
-        last = max(2, len(spec.frame) + 1)
+        last = max(2, len(spec.frame) + 1 + spec.extra_rows)
+        if spec.editable:
+            _protect(sheet, names, spec.editable, last)
         if names:
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{last}"
         for name, choices in spec.dropdowns.items():
@@ -121,7 +131,27 @@ def build(sheets: list[Sheet]) -> Workbook:
                                   error="Choisissez une valeur dans la liste.")
             rule.add(f"{col}2:{col}{last}")
             sheet.add_data_validation(rule)
+        for name, (low, high) in spec.whole_numbers.items():
+            col = get_column_letter(names.index(name) + 1)
+            rule = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high),
+                                  allow_blank=True, showErrorMessage=True, errorTitle="Nombre attendu",
+                                  error=f"Saisissez un nombre entier entre {low} et {high}.")
+            rule.add(f"{col}2:{col}{last}")
+            sheet.add_data_validation(rule)
     return workbook
+
+
+def _protect(sheet, names: list[str], editable: list[str], last: int) -> None:
+    """Lock every cell but the editable columns' data cells; the header of those is highlighted."""
+    for name in editable:
+        col = names.index(name) + 1
+        sheet.cell(row=1, column=col).fill = EDITABLE_HEADER_FILL
+        for row in range(2, last + 1):
+            sheet.cell(row=row, column=col).protection = Protection(locked=False)
+    sheet.protection.sheet = True
+    sheet.protection.autoFilter = False
+    sheet.protection.sort = False
+    sheet.protection.formatColumns = False
 
 
 def write_workbook(path: Path, sheets: list[Sheet]) -> Path:

@@ -115,6 +115,9 @@ def demo_cases(base: list[dict]) -> list[dict]:
     rows[16].update(competences=[])
     rows[18].update(team_min="6", team_max="4")
     rows[-1].update(submitted_at=datetime(2025, 7, 16, 9, 12))
+    # Missing data: the commission must look (« à examiner »).
+    rows[13].update(hours="")
+    rows[15].update(referent_available="")
     # Hostile text a real partner could type: kept inert and intact everywhere.
     rows[2].update(title="=Projet « tous en scène » (théâtre forum)")
     rows[4].update(referent_phone="+33 5 36 49 12 34")
