@@ -73,6 +73,20 @@ def cmd_new_edition(args) -> int:
     return 0
 
 
+def cmd_send(args) -> int:
+    from .core.mail import send_outbox
+    from .core.paths import state_dir
+
+    root = project_root()
+    edition = Edition.load(args.edition, root)
+    outbox = Path(args.outbox)
+    if not outbox.is_absolute():
+        candidate = edition.outputs / args.outbox
+        outbox = candidate if candidate.is_dir() else root / args.outbox
+    send_outbox(outbox, state_dir(args.edition, root) / "mail", really=args.send)
+    return 0
+
+
 def cmd_kernel(args) -> int:
     from .core.kernel import ensure_kernel
 
@@ -98,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--from", dest="source", required=True, help="édition dont reprendre la configuration")
     new.add_argument("--with-data", action="store_true", help="copier aussi ses exports (tests, répétitions)")
     new.set_defaults(func=cmd_new_edition)
+    send = sub.add_parser("send", help="envoyer les brouillons d'un dossier outbox (simulation par défaut)")
+    send.add_argument("edition")
+    send.add_argument("outbox", help="dossier des brouillons, par exemple commission/outbox")
+    send.add_argument("--envoyer", dest="send", action="store_true",
+                      help="envoyer réellement (serveur dans STAGESCO_SMTP_HOST…) ; jamais deux fois le même")
+    send.set_defaults(func=cmd_send)
     kernel = sub.add_parser("kernel", help="enregistrer le noyau Jupyter du projet dans son environnement")
     kernel.set_defaults(func=cmd_kernel)
     return parser

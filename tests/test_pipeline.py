@@ -37,10 +37,36 @@ def test_projects_outputs_and_metrics(demo_run):
     assert rejets["Soumissions remplacées"].max_row - 1 == m["duplicates_superseded"]
 
 
+def test_eligibility_and_commission_outputs(demo_run):
+    out = demo_run / "outputs" / "demo"
+    e = json.loads((out / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
+    assert e["projects"] == e["eligible"] + e["not_eligible"] + e["to_review"]
+    c = json.loads((out / "commission" / "metrics.json").read_text(encoding="utf-8"))
+    assert c["projects"] == c["retained"] + c["not_retained"] == e["projects"]
+    decisions = load_workbook(out / "eligibility" / "decisions_commission.xlsx")["Décisions"]
+    assert decisions.protection.sheet and decisions.data_validations.dataValidation
+    assert decisions.max_row - 1 == e["projects"]
+    dossier = (out / "eligibility" / "report.html").read_text(encoding="utf-8")
+    for code in json.loads(json.dumps(list(load_workbook(out / "projects" / "projets.xlsx")["Projets reçus"].iter_rows(
+            min_row=2, max_col=1, values_only=True)))):
+        assert f'id="{code[0]}"' in dossier and f'href="#{code[0]}"' in dossier
+    assert "120 h prévues, maximum 105 h" in dossier
+    assert len(list((out / "commission" / "outbox").glob("*.eml"))) >= c["projects"] - 2
+    assert (out / "commission" / "catalogue.html").is_file()
+
+
+def test_every_html_is_offline_and_scriptless(demo_run):
+    pages = sorted((demo_run / "outputs").rglob("*.html"))
+    assert len(pages) >= 4
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        assert not NETWORK.search(page), (path.name, NETWORK.search(page))
+        assert "<script" not in page.lower(), path.name
+        assert '<html lang="fr">' in page and "<img src=x" not in page
+
+
 def test_report_is_french_offline_without_code_and_with_provenance(demo_run):
     page = (demo_run / "outputs" / "demo" / "projects" / "report.html").read_text(encoding="utf-8")
-    assert not NETWORK.search(page), NETWORK.search(page)
-    assert "<script" not in page.lower()
     assert '<html lang="fr">' in page
     for text in ("Dépôt des projets", "En bref", "Soumissions rejetées", "Soumissions remplacées", "Provenance",
                  "une centaine", "n'a pas remplacé"):
@@ -100,3 +126,23 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
                        encoding="utf-8")
     stagesco(root, "run", "2026")
     assert (root / "outputs" / "2026" / "projects" / "report.html").is_file()
+
+
+def test_threshold_change_reruns_only_downstream(tmp_path):
+    """Changing the max-hours threshold in edition.yaml changes the results with no code change, and
+    DVC re-runs eligibility and what follows, not the projects stage."""
+    root = copy_repo(tmp_path)
+    stagesco(root, "run", "demo")
+    before = digest_tree(root / "outputs" / "demo" / "projects")
+    config = root / "inputs" / "demo" / "edition.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("      max: 105\n", "      max: 120\n"), encoding="utf-8")
+    status = dvc(root, "status").stdout
+    assert "eligibility@demo" in status and "projects@demo" not in status
+    metrics_before = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
+    run = stagesco(root, "run", "demo")
+    assert "Running stage 'projects@demo'" not in run.stdout
+    assert "Running stage 'eligibility@demo'" in run.stdout and "Running stage 'commission@demo'" in run.stdout
+    after = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
+    assert after["eligible"] == metrics_before["eligible"] + 1
+    assert "120 h prévues (maximum 120 h)" in (root / "outputs" / "demo" / "eligibility" / "report.html").read_text(encoding="utf-8")
+    assert digest_tree(root / "outputs" / "demo" / "projects") == before

@@ -69,7 +69,7 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
 
 
 def test_demo_inputs_are_what_the_seeded_generator_writes():
-    for name, data in demo_files().items():
+    for name, data in demo_files(ROOT).items():
         assert (ROOT / "inputs" / "demo" / name).read_bytes() == data, f"run `make demo`: {name} is stale"
 
 

@@ -38,6 +38,14 @@ CSV_FIELD_LIMIT = csv.field_size_limit()
 NOT_AN_EXPORT = "Ce fichier n'est pas un export normal ; demandez un nouvel export"
 RESAVE_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau au format .xlsx"
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_BLANK = re.compile(rb"(?:\xef\xbb\xbf)?\s*")
+_PUNCTUATION_ONLY = re.compile(r"[\s;,\"\ufeff]+")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _n(number: int) -> str:
+    """A count in French (thousands separated by a space)."""
+    return f"{number:,}".replace(",", " ")
 
 
 @dataclass
@@ -78,30 +86,31 @@ def read_table(path: Path, *, header_rows: int = 1, delimiter: str = "auto",
                              hint="Déposez l'export dans le dossier de l'édition sous ce nom, ou corrigez le nom dans params.yaml")
     size = path.stat().st_size
     if size > limits["max_file_bytes"]:
-        raise InputFileError(f"Fichier trop volumineux ({size:,} octets, maximum {limits['max_file_bytes']:,})".replace(",", " "),
+        raise InputFileError(f"Fichier trop volumineux ({_n(size)} octets, maximum {_n(limits['max_file_bytes'])})",
                              file=name, hint="Vérifiez qu'il s'agit bien de l'export attendu")
     if path.suffix.lower() == ".xls":
         raise InputFileError("Format .xls (Excel 97-2003) non pris en charge", file=name,
                              hint="Enregistrez le fichier au format .xlsx ou .csv")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, name, header_rows, limits)
-    data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04"):
-        if b"application/vnd.oasis.opendocument" in data[:200]:
+    with open(path, "rb") as handle:
+        head = handle.read(200)
+    if head.startswith(b"PK\x03\x04"):
+        if b"application/vnd.oasis.opendocument" in head:
             raise InputFileError("Ce fichier est un classeur OpenDocument (.ods), pas un CSV", file=name,
                                  hint="Enregistrez-le au format .xlsx ou .csv depuis LibreOffice")
         raise InputFileError("Ce fichier est un classeur (XLSX/ZIP), pas un CSV", file=name,
                              hint="Renommez-le avec l'extension .xlsx et mettez à jour params.yaml")
-    return _read_csv(data, name, header_rows, delimiter, limits)
+    return _read_csv(path, name, header_rows, delimiter, limits)
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if not data.replace(BOM, b"", 1).strip():
+    if _BLANK.fullmatch(data):  # (no copy of a large file)
         raise InputFileError("Le fichier est vide", file=name, hint="Exportez à nouveau les réponses du formulaire")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputFileError("Fichier encodé en UTF-16 (« Texte Unicode » d'Excel), non pris en charge", file=name,
                              hint="Enregistrez-le au format « CSV UTF-8 (délimité par des virgules) » ou .xlsx")
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data:
         raise InputFileError("Ce fichier n'est pas un fichier texte CSV (contenu binaire)", file=name,
                              hint="Exportez les réponses au format CSV ou XLSX depuis le formulaire")
     if data.startswith(BOM):
@@ -121,20 +130,52 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
                              hint="Enregistrez le fichier en UTF-8 (« CSV UTF-8 » dans Excel)")
 
 
-def _iter_records(text: str, delimiter: str):
+def _iter_records(text: str, delimiter: str, *, check_end: bool = True):
     """``(first line number, fields)`` of each CSV record, one at a time; multi-line quoted values are
-    one record."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    one record. A quote opened in the last record and never closed is an error (``csv`` would silently
+    read the rest of the file as one value)."""
+    consumed = [0]  # end offset of the last line the csv reader took
+
+    def lines():  # as io.StringIO(text, newline="") splits, without copying the text
+        for match in _LINE.finditer(text):
+            consumed[0] = match.end()
+            yield match.group()
+
+    reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=False)
     start = 1
-    for fields in reader:
+    last: tuple[int, int, bool] | None = None  # (start line, start offset, spans several lines)
+    while True:
+        offset = consumed[0]
+        try:
+            fields = next(reader)
+        except StopIteration:
+            if check_end and last and last[2] and _unterminated(text[last[1]:], delimiter):
+                error = csv.Error("unterminated quote")
+                error.start_line = last[0]
+                raise error from None
+            return
+        except csv.Error as exc:
+            exc.start_line = start  # where the faulty record begins, for the message
+            raise
         yield start, fields
+        last = (start, offset, reader.line_num > start)
         start = reader.line_num + 1
+
+
+def _unterminated(tail: str, delimiter: str) -> bool:
+    """Whether the last record (``tail``: from its first line to the end) ends inside quotes."""
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, quotechar='"', strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
     """The first ``limit`` records (all without a limit) of :func:`_iter_records`."""
     out: list[tuple[int, list[str]]] = []
-    for record in _iter_records(text, delimiter):
+    for record in _iter_records(text, delimiter, check_end=False):
         out.append(record)
         if limit is not None and len(out) >= limit:
             break
@@ -143,9 +184,13 @@ def _records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[
 
 def _csv_error(exc: csv.Error, line: int, name: str) -> InputFileError:
     """A French message for the csv module's (English) errors."""
+    if str(exc) == "unterminated quote":
+        return InputFileError(f"CSV mal formé : le guillemet ouvert à la ligne {line} n'est jamais refermé, la fin du "
+                              "fichier serait lue comme une seule valeur", file=name,
+                              hint="Exportez à nouveau le fichier, ou vérifiez les guillemets de cette ligne")
     if "field larger than field limit" in str(exc):
         return InputFileError(f"CSV mal formé à partir de la ligne {line} : une valeur dépasse "
-                              f"{CSV_FIELD_LIMIT:,} caractères (guillemet ouvrant jamais refermé ?)".replace(",", " "),
+                              f"{_n(CSV_FIELD_LIMIT)} caractères (guillemet ouvrant jamais refermé ?)",
                               file=name, hint="Exportez à nouveau le fichier, ou vérifiez les guillemets de cette ligne")
     return InputFileError(f"CSV mal formé à partir de la ligne {line} ({exc})", file=name,
                           hint="Exportez à nouveau le fichier")
@@ -160,8 +205,6 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
             sample = [f for _, f in _records(text, candidate, limit=header_rows + 30) if any(v.strip() for v in f)]
         except csv.Error:
             continue
-        except MemoryError:  # pragma: no cover - defensive
-            continue
         if len(sample) < header_rows:
             continue
         width = len(sample[header_rows - 1])
@@ -171,6 +214,9 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
         score = (consistent, width, -rank)
         if best is None or score > best[0]:
             best = (score, candidate)
+    if best is None and not _PUNCTUATION_ONLY.sub("", text):
+        raise InputFileError("Le fichier est vide (seulement des lignes vides ou des séparateurs)", file=name,
+                             hint="Exportez à nouveau les réponses du formulaire")
     if best is None:
         raise InputFileError("Séparateur de colonnes non reconnu (ni « ; », ni « , », ni tabulation)", file=name,
                              hint="Vérifiez qu'il s'agit d'un export CSV du formulaire, avec une ligne d'en-têtes")
@@ -178,19 +224,20 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
 
 
 def _too_many_columns(count: int, limits: dict, name: str) -> InputFileError:
-    return InputFileError(f"Trop de colonnes dans la ligne d'en-têtes ({count}, maximum {limits['max_columns']})",
+    return InputFileError(f"Trop de colonnes dans la ligne d'en-têtes ({_n(count)}, maximum {limits['max_columns']})",
                           file=name, hint="Vérifiez qu'il s'agit bien de l'export attendu et le séparateur de colonnes")
 
 
 def _too_many_rows(limits: dict, name: str) -> InputFileError:
-    return InputFileError(f"Trop de lignes (plus de {limits['max_rows']:,} lignes de données, maximum "
-                          f"{limits['max_rows']:,})".replace(",", " "), file=name,
+    return InputFileError(f"Trop de lignes (plus de {_n(limits['max_rows'])} lignes de données, maximum "
+                          f"{_n(limits['max_rows'])})", file=name,
                           hint="Vérifiez qu'il s'agit bien de l'export attendu")
 
 
-def _read_csv(data: bytes, name: str, header_rows: int, delimiter: str, limits: dict) -> RawTable:
+def _read_csv(path: Path, name: str, header_rows: int, delimiter: str, limits: dict) -> RawTable:
     """Parse record by record: the header, then each data row, stopping at the row cap (memory stays
-    bounded by the cap, not by the file)."""
+    bounded by the cap, not by the file: the bytes are dropped once decoded, lines are not copied)."""
+    data = path.read_bytes()
     text, encoding = _decode(data, name)
     del data
     if delimiter in ("auto", None, ""):
@@ -224,7 +271,7 @@ def _read_csv(data: bytes, name: str, header_rows: int, delimiter: str, limits: 
             table.rows.append(fields)
             table.row_numbers.append(line)
     except csv.Error as exc:
-        raise _csv_error(exc, line, name) from None
+        raise _csv_error(exc, getattr(exc, "start_line", line), name) from None
     finally:
         records.close()
     if seen_headers < header_rows:
@@ -236,23 +283,52 @@ def _read_csv(data: bytes, name: str, header_rows: int, delimiter: str, limits: 
 
 
 def _check_zip(path: Path, name: str, limits: dict) -> None:
-    """Refuse zip bombs before any XML is parsed: total uncompressed size and per-entry ratio caps."""
+    """Refuse zip bombs before any XML is parsed: entry count, total uncompressed size and per-entry
+    ratio caps; then refuse any XML part declaring a DTD or entities (billion laughs, external
+    entities): a real workbook never has one."""
     try:
         with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > limits["xlsx_max_entries"]:
+                raise InputFileError(f"Classeur refusé : {len(entries)} éléments dans l'archive (maximum "
+                                     f"{limits['xlsx_max_entries']})", file=name, hint=NOT_AN_EXPORT)
             total = 0
-            for info in archive.infolist():
+            for info in entries:
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
                 if ratio > limits["xlsx_max_ratio"] and info.file_size > 1_000_000:
                     raise InputFileError(f"Classeur refusé : l'élément {info.filename} se décompresse "
                                          f"{ratio:.0f} fois (maximum {limits['xlsx_max_ratio']})", file=name,
-                                         hint="Ce fichier n'est pas un export normal ; demandez un nouvel export")
+                                         hint=NOT_AN_EXPORT)
             if total > limits["xlsx_max_uncompressed_bytes"]:
-                raise InputFileError(f"Classeur refusé : {total:,} octets une fois décompressé".replace(",", " "),
-                                     file=name, hint="Ce fichier n'est pas un export normal ; demandez un nouvel export")
-    except zipfile.BadZipFile:
-        raise InputFileError("Classeur XLSX illisible (ce n'est pas une archive valide)", file=name,
-                             hint="Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau au format .xlsx")
+                raise InputFileError(f"Classeur refusé : {_n(total)} octets une fois décompressé (maximum "
+                                     f"{_n(limits['xlsx_max_uncompressed_bytes'])})",
+                                     file=name, hint=NOT_AN_EXPORT)
+            for info in entries:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")) and _declares_dtd(archive, info):
+                    raise InputFileError(f"Classeur refusé : l'élément {info.filename} déclare des entités XML "
+                                         "(<!DOCTYPE>/<!ENTITY>), ce qu'aucun tableur n'écrit", file=name,
+                                         hint=NOT_AN_EXPORT)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        raise InputFileError(f"Classeur XLSX illisible (ce n'est pas une archive valide : {type(exc).__name__})",
+                             file=name, hint=RESAVE_XLSX)
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part holds a ``<!DOCTYPE`` or ``<!ENTITY`` declaration anywhere (in a real part
+    such text can only be markup: in values it is escaped as ``&lt;!``). Streamed in blocks through a
+    sliding window, so memory stays small whatever the part's size (already capped by the zip checks);
+    UTF-16 parts are looked at through their ASCII bytes."""
+    tail = b""
+    with archive.open(info) as handle:
+        while True:
+            block = handle.read(1 << 20)
+            if not block:
+                return False
+            text = tail + block.replace(b"\x00", b"")
+            if _DTD.search(text):
+                return True
+            tail = text[-32:]
 
 
 def cell_text(value) -> str:
@@ -270,26 +346,67 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def _sheet_rows(sheet, name: str, limits: dict, max_col: int | None, skip: int = 0, stop_after: int | None = None):
+    """``(row number, texts)`` of the non-empty rows of a read-only sheet, cells beyond ``max_col``
+    ignored; refuses a row number beyond Excel's last row (gaps are filled by openpyxl one empty row at a
+    time: a forged ``r="999999999"`` would never end)."""
+    found = 0
+    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=max_col), start=1):
+        if number > EXCEL_MAX_ROWS:
+            raise InputFileError(f"Classeur refusé : la feuille dépasse la dernière ligne d'Excel ({_n(EXCEL_MAX_ROWS)})",
+                                 file=name, hint=NOT_AN_EXPORT)
+        if number <= skip or not any(v is not None and v != "" for v in values):
+            continue
+        texts = [cell_text(v) for v in values]
+        if any(t.strip() for t in texts):
+            found += 1
+            yield number, texts
+            if stop_after is not None and found >= stop_after:
+                return
+
+
 def _read_xlsx(path: Path, name: str, header_rows: int, limits: dict) -> RawTable:
     _check_zip(path, name, limits)
     import defusedxml  # noqa: F401  (openpyxl uses it for every XML part when it is installed)
+    import openpyxl
     from openpyxl import load_workbook
 
+    if not openpyxl.DEFUSEDXML:  # e.g. OPENPYXL_DEFUSEDXML=False in the environment
+        raise InputFileError("Lecture des classeurs XLSX désactivée : openpyxl n'utilise pas defusedxml", file=name,
+                             hint="Retirez la variable d'environnement OPENPYXL_DEFUSEDXML ou exportez en CSV")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except InputFileError:
+        raise
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise InputFileError(f"Classeur XLSX illisible ({type(exc).__name__})", file=name,
-                             hint="Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau au format .xlsx")
+        raise InputFileError(f"Classeur XLSX illisible ({type(exc).__name__})", file=name, hint=RESAVE_XLSX) from None
     try:
+        if not workbook.worksheets:
+            raise InputFileError("Le classeur ne contient aucune feuille", file=name, hint=RESAVE_XLSX)
         sheet = workbook.worksheets[0]
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            texts = [cell_text(v) for v in values]
-            if any(t.strip() for t in texts):
+        sheet.reset_dimensions()  # never trust the declared size (A1:XFD1048576 would pad every row)
+        # The label row decides the width: later rows are read no wider (a cell in column XFD on every
+        # row would otherwise cost 16 384 cells a row). The header rows themselves are read whole.
+        head = list(_sheet_rows(sheet, name, limits, max_col=None, stop_after=header_rows))
+        width = 0
+        if len(head) == header_rows:
+            labels = head[-1][1]
+            width = len(labels)
+            while width and not labels[width - 1].strip():
+                width -= 1
+            if width > limits["max_columns"]:
+                raise _too_many_columns(width, limits, name)
+        rows = list(head)
+        if width:
+            for number, texts in _sheet_rows(sheet, name, limits, max_col=width, skip=head[-1][0]):
                 rows.append((number, texts))
-            if len(rows) > limits["max_rows"] + header_rows:
-                raise InputFileError(f"Trop de lignes (maximum {limits['max_rows']})", file=name,
-                                     hint="Vérifiez qu'il s'agit bien de l'export attendu")
+                if len(rows) > limits["max_rows"] + header_rows:
+                    raise _too_many_rows(limits, name)
+    except InputFileError:
+        raise
+    except Exception as exc:  # a part that fails to parse only when its rows are read (XML, zip CRC)
+        raise InputFileError(f"Classeur XLSX illisible ({type(exc).__name__} en lisant la feuille)", file=name,
+                             hint=RESAVE_XLSX) from None
     finally:
         workbook.close()
     if not rows:

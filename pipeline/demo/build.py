@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import formats, partners
+from . import commission, formats, partners
 
 DEMO_SEED = 2025
 
 
-def demo_files() -> dict[str, bytes]:
-    """``{file name in inputs/demo/: bytes}`` for every generated demo input."""
+def demo_files(root: Path) -> dict[str, bytes]:
+    """``{file name in inputs/demo/: bytes}`` for every generated demo input (edition.yaml and
+    mapping.yaml are hand-written and read from ``root``)."""
     submissions = partners.demo_cases(partners.records(DEMO_SEED))
-    return {"depot_projets.csv": formats.excel_fr_export(submissions)}
+    depot = formats.excel_fr_export(submissions)
+    return {"depot_projets.csv": depot, "decisions_commission.xlsx": commission.filled_workbook(root, depot)}
 
 
 def write_demo(root: Path) -> list[Path]:
     folder = root / "inputs" / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in demo_files().items():
+    for name, data in demo_files(root).items():
         path = folder / name
         path.write_bytes(data)
         written.append(path)

@@ -63,7 +63,7 @@ def records(seed: int = 2025, count: int = 36) -> list[dict]:
         referent, handle = _person(rng)
         mediation = rng.choice(MEDIATIONS)
         public = rng.choice(PUBLICS)
-        team_min = rng.choice([3, 4, 4, 5, 5, 6])
+        team_min = rng.choice([5, 6, 6, 7, 8])
         competences = sorted(rng.sample(COMPETENCES, rng.randint(2, 5)))
         if "BC4" not in competences:
             competences = sorted(competences + ["BC4"])
@@ -93,7 +93,7 @@ def records(seed: int = 2025, count: int = 36) -> list[dict]:
             "competences": competences,
             "tracks": tracks,
             "team_min": str(team_min),
-            "team_max": str(team_min + rng.choice([2, 3, 4])),
+            "team_max": str(team_min + rng.choice([3, 4, 5, 6])),
             "hours": rng.choice(["105", "105", "90", "100", "84", "70", "52,5", "105"]),
             "period": "Du 1er au 19 décembre 2025",
             "consent": "Oui",
@@ -113,7 +113,7 @@ def demo_cases(base: list[dict]) -> list[dict]:
     rows[12].update(referent_available="Non")
     rows[14].update(structure_type="Entreprise commerciale", structure_name="SARL Ateliers Créatifs du Limousin")
     rows[16].update(competences=[])
-    rows[18].update(team_min="6", team_max="4")
+    rows[18].update(team_min="8", team_max="5")
     rows[-1].update(submitted_at=datetime(2025, 7, 16, 9, 12))
     # Missing data: the commission must look (« à examiner »).
     rows[13].update(hours="")

@@ -1,0 +1,110 @@
+"""The demo commission's filled decision workbook: what a commission member saves after the meeting.
+
+Built from the workbook the eligibility stage generates for the demo, filled deterministically with
+warning cases only (a non-eligible project retained with a motivation, team sizes changed, a trainer
+with many projects, a value typed with different case and spaces); blocking cases are test fixtures.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+from openpyxl import load_workbook
+
+from ..core import stable_zip
+from ..core.config import Edition
+from ..core.workbook import build
+from ..stages import eligibility, projects
+from ..stages.commission import header_labels
+from ..stages.eligibility_report import decision_sheets
+
+NOT_RETAINED_ELIGIBLE = {
+    0: "Projet très proche d'un autre projet retenu sur le même territoire ; la commission a privilégié l'autre.",
+    1: "Le projet attend la remise d'un livrable prêt à l'emploi (règle « ATTENTION » de l'appel).",
+}
+
+
+def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.EligibilityResult]:
+    """The demo's eligibility result computed in a throwaway copy of the demo edition."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copy(root / "dvc.yaml", work / "dvc.yaml")
+        params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+        params["editions"] = {"demo": params["editions"]["demo"]}
+        (work / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+        folder = work / "inputs" / "demo"
+        folder.mkdir(parents=True)
+        for name in ("edition.yaml", "mapping.yaml"):
+            shutil.copy(root / "inputs" / "demo" / name, folder / name)
+        (folder / params["editions"]["demo"]["files"]["projects"]).write_bytes(depot)
+        edition = Edition.load("demo", work)
+        result = eligibility.evaluate(edition, projects.ingest(edition).projects)
+        edition.params.root = root
+        return edition, result
+
+
+def filled_workbook(root: Path, depot: bytes) -> bytes:
+    edition, result = eligibility_for(root, depot)
+    buffer = io.BytesIO()
+    build(decision_sheets(result, edition)).save(buffer)
+    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
+    sheet = workbook["Décisions"]
+    labels = header_labels()
+    col = {name: [c.value for c in sheet[1]].index(label) + 1 for name, label in labels.items()
+           if label in [c.value for c in sheet[1]]}
+    trainers = list(edition.section("commission")["trainers"])
+    decisions = edition.vocabulary["decisions"]
+    tracks_open = edition.vocabulary["tracks_open"]
+    facts = result.projects.set_index("project_code")
+    eligible_seen = review_seen = not_eligible_seen = retained = 0
+    for r in range(2, sheet.max_row + 1):
+        code = sheet.cell(r, col["project_code"]).value
+        row = facts.loc[code]
+        status = row["status_code"]
+        decision, motivation = decisions["retained"], None
+        low, high = int(row["team_min"]) if row["team_min"] == row["team_min"] else 6, \
+            int(row["team_max"]) if row["team_max"] == row["team_max"] else 10
+        if status == "eligible":
+            if eligible_seen in NOT_RETAINED_ELIGIBLE:
+                decision, motivation = decisions["not_retained"], NOT_RETAINED_ELIGIBLE[eligible_seen]
+            eligible_seen += 1
+        elif status == "review":
+            if review_seen == 0:
+                motivation = "Donnée manquante obtenue par téléphone auprès du partenaire ; le projet respecte l'appel."
+            else:
+                decision, motivation = decisions["not_retained"], "Le partenaire n'a pas pu préciser son projet à temps."
+            review_seen += 1
+        else:
+            if "120 h" in (row["status_reasons"] or ""):
+                motivation, high = "Le partenaire accepte de ramener le projet à 105 heures ; la commission le retient.", high
+            else:
+                decision = decisions["not_retained"]
+                motivation = "Projet non éligible : " + row["status_reasons"]
+            not_eligible_seen += 1
+        if low > high:
+            low, high = high, low
+        if decision == decisions["retained"]:
+            if retained in (2, 7):  # the commission widens two teams
+                high += 2
+            proposed = sorted(str(t) for t in row["tracks"])
+            track = tracks_open["both"] if proposed == ["EJE", "ES"] or not proposed else tracks_open[proposed[0]]
+            trainer = trainers[0] if retained % 4 == 0 else trainers[1 + retained % (len(trainers) - 1)]
+            values = {"decision": decision if retained != 3 else f"  {decision.capitalize()} ",
+                      "decided_team_min": low, "decided_team_max": high, "tracks_open": track, "trainer": trainer}
+            retained += 1
+        else:
+            values = {"decision": decision}
+        if motivation:
+            values["motivation"] = motivation
+        for name, value in values.items():
+            cell = sheet.cell(r, col[name])
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+    out = io.BytesIO()
+    workbook.save(out)
+    return stable_zip.stabilise(out.getvalue())

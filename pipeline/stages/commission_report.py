@@ -1,0 +1,161 @@
+"""Outputs of stage 30: retained projects, partner notifications, the catalogue, report fragments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from ..core import atomic, html, mail
+from ..core.config import Edition
+from ..core.errors import StagescoError
+from ..core.runner import TEMPLATES
+from ..core.stage import write_metrics
+from ..core.workbook import Sheet, write_workbook
+from .commission import CommissionResult, places_by_track
+from .eligibility import as_list
+
+RETAINED_COLUMNS = ["project_code", "title", "structure_name", "city", "departement", "decided_team_min",
+                    "decided_team_max", "tracks_open", "trainer", "hours", "eligibility_status", "motivation"]
+PLACES_LABELS = {"track": "Filière", "projects": "Projets ouverts", "places_min": "Places (minimum)",
+                 "places_max": "Places (maximum)", "learners": "Apprenants attendus",
+                 "ratio": "Places par apprenant"}
+
+
+def catalogue_order(retained: pd.DataFrame) -> pd.DataFrame:
+    """The order learners see and rank projects in: by title, ignoring case and accents."""
+    from ..core.normalise import fold
+
+    return retained.assign(_t=retained["title"].map(fold)).sort_values(["_t", "project_code"]).drop(columns="_t")
+
+
+def write_outputs(result: CommissionResult, edition: Edition, out: Path) -> list[dict]:
+    retained = catalogue_order(result.retained)
+    with atomic.atomic_path(out / "projets_retenus.parquet") as tmp:
+        retained.reset_index(drop=True).to_parquet(tmp, index=False)
+    sent = write_notifications(result, edition, out / "outbox")
+    write_workbook(out / "projets_retenus.xlsx", [
+        Sheet("Projets retenus", retained[RETAINED_COLUMNS].reset_index(drop=True)),
+        Sheet("Décisions", result.decisions[["project_code", "title", "structure_name", "eligibility_status", "decision",
+                                             "motivation", "source_row"]],
+              labels={"source_row": "Ligne du classeur"}),
+        Sheet("Courriels aux partenaires", pd.DataFrame(sent),
+              labels={"file": "Fichier", "to": "Destinataire", "subject": "Objet", "status": "État"}),
+    ])
+    atomic.write_text(out / "catalogue.html", catalogue_html(result, edition))
+    write_metrics(out, result.metrics)
+    return sent
+
+
+def _fill(template: str, values: dict) -> str:
+    class Missing(dict):
+        def __missing__(self, key):
+            raise StagescoError(f"Modèle de courriel : champ « {{{key}}} » inconnu",
+                                file="edition.yaml", hint="Champs possibles : " + ", ".join(sorted(values)))
+
+    return template.format_map(Missing(values))
+
+
+def notification_values(row, edition: Edition) -> dict:
+    school = edition.section("school")
+    tracks = {"ES": "ES", "EJE": "EJE"}
+    return {
+        "structure": row.structure_name, "referent": row.referent_name or "Madame, Monsieur", "title": row.title,
+        "code": row.project_code, "team_min": html.display(row.decided_team_min), "team_max": html.display(row.decided_team_max),
+        "tracks": " et ".join(tracks.get(t, t) for t in as_list(row.tracks_open)) or "-", "trainer": row.trainer or "-",
+        "motivation": row.motivation or "-", "presentation": f"{edition.when('presentation'):%d/%m/%Y}",
+        "start": f"{edition.when('start'):%d/%m/%Y}", "end": f"{edition.when('end'):%d/%m/%Y}", "school": school["name"],
+    }
+
+
+def write_notifications(result: CommissionResult, edition: Edition, outbox: Path) -> list[dict]:
+    """One draft per project to its referent; the list of drafts (and of partners without an address)."""
+    school = edition.section("school")
+    templates = edition.section("commission")["notifications"]
+    sender = mail.address(school["name"], school["email"])
+    domain = school["email"].rsplit("@", 1)[-1]
+    summary = []
+    for row in result.decisions.sort_values("project_code").itertuples():
+        key = "retained" if row.decision_code == "retained" else "not_retained"
+        values = notification_values(row, edition)
+        subject = _fill(templates[key]["subject"], values)
+        file_name = f"{row.project_code}_{'retenu' if key == 'retained' else 'non-retenu'}.eml"
+        try:
+            to = mail.address(row.referent_name or row.structure_name, row.referent_email or "")
+        except StagescoError as exc:
+            summary.append({"project_code": row.project_code, "file": "", "to": row.referent_email or "",
+                            "subject": subject, "status": f"non rédigé : {exc.message}"})
+            continue
+        draft = mail.Draft(file_name=file_name, to=to, subject=subject, body=_fill(templates[key]["body"], values),
+                           message_id=mail.message_id(edition.name, "commission", row.project_code, str(to), domain=domain))
+        atomic.write_bytes(outbox / file_name, mail.render(draft, sender))
+        summary.append({"project_code": row.project_code, "file": file_name, "to": str(to.addr_spec),
+                        "subject": mail.header_text(subject), "status": "brouillon prêt"})
+    return summary
+
+
+def catalogue_html(result: CommissionResult, edition: Edition) -> str:
+    """The catalogue published to learners: retained projects only, no learner data, no referent contact."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    types, competences = edition.labels("structure_types"), edition.labels("competences")
+    projects = []
+    for row in catalogue_order(result.retained).itertuples():
+        projects.append({
+            "code": row.project_code, "title": row.title, "structure": row.structure_name,
+            "structure_type": types.get(row.structure_type, row.structure_type or ""),
+            "place": f"{row.city or ''} ({row.departement or '?'})", "public": row.public or "", "mediation": row.mediation or "",
+            "description": row.description or "", "issue": row.issue or "", "challenges": row.challenges or "",
+            "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
+            "tracks": " et ".join(as_list(row.tracks_open)),
+            "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
+        })
+    places = [{"track": t, "places": int(result.retained[result.retained["tracks_open"].map(lambda v, k=t: k in list(v))]["decided_team_max"].sum())}
+              for t in edition.labels("tracks")]
+    intro = (f"Voici les {len(projects)} projets retenus par la commission. Classez-les par ordre de préférence dans "
+             "le formulaire Moodle en utilisant le code de chaque projet. Un projet n'ouvre que s'il réunit assez "
+             "d'apprenants : classez-en plusieurs.")
+    return env.get_template("catalogue.html.j2").render(
+        edition_title=edition.title, edition_name=edition.name, css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        projects=projects, places=places, intro=intro,
+        dates=f"du {edition.when('start'):%d/%m/%Y} au {edition.when('end'):%d/%m/%Y}")
+
+
+# --- report fragments ---------------------------------------------------------------------------------
+def summary(result: CommissionResult) -> str:
+    m = result.metrics
+    text = (f"La commission a examiné {m['projects']} projets : {m['retained']} retenus, {m['not_retained']} non retenus. "
+            f"Les projets retenus offrent de {m['places_min']} à {m['places_max']} places.")
+    return html.figures([("projets examinés", m["projects"]), ("retenus", m["retained"]),
+                         ("non retenus", m["not_retained"]), ("places (min – max)", f"{m['places_min']} – {m['places_max']}")]) \
+        + html.paragraph(text)
+
+
+def warnings_block(result: CommissionResult) -> str:
+    if not result.warnings:
+        return html.paragraph("Aucun point d'attention.")
+    return html.bullets(result.warnings, css_class="note")
+
+
+def decisions_table(result: CommissionResult) -> str:
+    frame = result.decisions.sort_values(["decision_code", "project_code"])[
+        ["project_code", "title", "structure_name", "eligibility_status", "decision", "decided_team_min", "decided_team_max",
+         "tracks_open", "trainer", "motivation"]]
+    return html.table(frame.reset_index(drop=True))
+
+
+def places_table(result: CommissionResult, edition: Edition) -> str:
+    return html.table(places_by_track(result, edition), labels=PLACES_LABELS)
+
+
+def trainers_table(result: CommissionResult) -> str:
+    retained = result.retained
+    frame = retained.groupby("trainer").agg(projects=("project_code", "count"), places=("decided_team_max", "sum"),
+                                            codes=("project_code", lambda s: ", ".join(sorted(s)))).reset_index()
+    return html.table(frame, labels={"projects": "Projets suivis", "places": "Apprenants au plus", "codes": "Projets"})
+
+
+def notifications_table(sent: list[dict]) -> str:
+    return html.table(pd.DataFrame(sent), labels={"file": "Brouillon", "to": "Destinataire", "subject": "Objet",
+                                                  "status": "État"})
