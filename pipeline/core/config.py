@@ -53,6 +53,7 @@ class StageSpec:
     config: tuple[str, ...]
     reads: tuple[str, ...]
     metrics: tuple[str, ...]
+    mapping: bool = False
 
     @property
     def notebook(self) -> str:
@@ -92,6 +93,7 @@ class Params:
                 needs=tuple(spec.get("needs") or ()),
                 config=tuple(spec.get("config") or ()),
                 reads=tuple(spec.get("reads") or ()),
+                mapping=bool(spec.get("mapping", False)),
                 metrics=tuple(spec.get("metrics") or ()),
             )
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
@@ -209,8 +211,9 @@ class Edition:
         return self.inputs / files[key]
 
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
-        """Every file a stage reads: the edition's config and mapping, then its declared exports."""
-        paths = [self.inputs / EDITION_FILE, self.inputs / MAPPING_FILE]
+        """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
+        uses it, then its declared exports. Its edition.yaml sections are params, not file deps."""
+        paths = [self.inputs / MAPPING_FILE] if stage.mapping else []
         paths += [self.input_path(key) for key in stage.needs]
         return paths
 

@@ -76,7 +76,7 @@ def generate(root: Path | None = None) -> str:
     for name, stage in params.stages.items():
         spec = params.data["stages"][name]
         deps = [stage.notebook, "uv.lock"]
-        if spec.get("mapping"):
+        if stage.mapping:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")
         deps += [f"inputs/${{key}}/${{item.files.{key}}}" for key in stage.needs]
         deps += [f"outputs/${{key}}/{rel}" for rel in stage.reads]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import commission, formats, partners
+from ..stages import applications, eligibility, projects
+from ..stages import commission as commission_stage
+from . import commission, formats, learners, partners
 
 DEMO_SEED = 2025
 
@@ -14,7 +16,14 @@ def demo_files(root: Path) -> dict[str, bytes]:
     mapping.yaml are hand-written and read from ``root``)."""
     submissions = partners.demo_cases(partners.records(DEMO_SEED))
     depot = formats.excel_fr_export(submissions)
-    return {"depot_projets.csv": depot, "decisions_commission.xlsx": commission.filled_workbook(root, depot)}
+    files = {"depot_projets.csv": depot, "decisions_commission.xlsx": commission.filled_workbook(root, depot)}
+    with commission.workspace(root, files) as edition:
+        checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
+        decided = commission_stage.ingest(edition, checked.projects)
+    catalogue = applications.as_catalogue(decided.retained)
+    refused = decided.decisions[decided.decisions["decision_code"] != "retained"].sort_values("project_code")
+    files.update(learners.demo_files(catalogue, non_retained=[learners.choice_label(p) for p in refused.head(1).itertuples()]))
+    return files
 
 
 def write_demo(root: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -28,8 +29,10 @@ NOT_RETAINED_ELIGIBLE = {
 }
 
 
-def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.EligibilityResult]:
-    """The demo's eligibility result computed in a throwaway copy of the demo edition."""
+@contextmanager
+def workspace(root: Path, files: dict[str, bytes]):
+    """A throwaway copy of the demo edition (its config from ``root``, the given generated files),
+    yielding its :class:`Edition` — so the demo's later inputs can be derived from its earlier ones."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copy(root / "dvc.yaml", work / "dvc.yaml")
@@ -40,11 +43,15 @@ def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.Elig
         folder.mkdir(parents=True)
         for name in ("edition.yaml", "mapping.yaml"):
             shutil.copy(root / "inputs" / "demo" / name, folder / name)
-        (folder / params["editions"]["demo"]["files"]["projects"]).write_bytes(depot)
-        edition = Edition.load("demo", work)
-        result = eligibility.evaluate(edition, projects.ingest(edition).projects)
-        edition.params.root = root
-        return edition, result
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        yield Edition.load("demo", work)
+
+
+def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.EligibilityResult]:
+    """The demo's eligibility result computed in a throwaway copy of the demo edition."""
+    with workspace(root, {"depot_projets.csv": depot}) as edition:
+        return edition, eligibility.evaluate(edition, projects.ingest(edition).projects)
 
 
 def filled_workbook(root: Path, depot: bytes) -> bytes:

@@ -1,0 +1,84 @@
+"""Outputs and report fragments of stage 40 ``applications``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import atomic, charts, html
+from ..core.stage import write_metrics
+from ..core.workbook import Sheet, write_workbook
+from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
+
+DEMAND_COLUMNS = ["project_code", "title", "tracks", "team_min", "team_max", "first_choices", "first_choices_ES",
+                  "first_choices_EJE", "top3", "applicants", "under_minimum"]
+
+
+def wide_preferences(result: ApplicationsResult, ranks: int) -> pd.DataFrame:
+    """One row per learner of the roster: identity, track, then the project at each rank."""
+    roster = result.roster[["learner_id", "last_name", "first_name", "track"]].copy()
+    wide = result.preferences.pivot(index="learner_id", columns="rank", values="project_code")
+    for rank in range(1, ranks + 1):
+        roster[f"choice_{rank}"] = roster["learner_id"].map(wide[rank]) if rank in wide.columns else None
+    return roster.sort_values(["last_name", "first_name", "learner_id"]).reset_index(drop=True)
+
+
+def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
+    with atomic.atomic_path(out / "candidatures.parquet") as tmp:
+        result.preferences.to_parquet(tmp, index=False)
+    with atomic.atomic_path(out / "promotion.parquet") as tmp:
+        result.roster.to_parquet(tmp, index=False)
+    choice_labels = {f"choice_{r}": f"Choix n°{r}" for r in range(1, ranks + 1)}
+    write_workbook(out / "candidatures.xlsx", [
+        Sheet("Candidatures", wide_preferences(result, ranks), labels={**LABELS, **choice_labels}),
+        Sheet("Demande par projet", result.demand[DEMAND_COLUMNS], labels=LABELS),
+        Sheet("Sans candidature", result.non_respondents[NON_RESPONDENT_COLUMNS], labels=LABELS),
+    ])
+    write_workbook(out / "candidatures_rejets.xlsx", [
+        Sheet("Rejets", result.rejected[REJECTED_COLUMNS], labels=LABELS),
+        Sheet("Candidatures remplacées", result.superseded[SUPERSEDED_COLUMNS], labels=LABELS),
+    ])
+    write_metrics(out, result.metrics)
+
+
+def summary(result: ApplicationsResult) -> str:
+    m = result.metrics
+    text = (f"La promotion compte {m['learners']} apprenants : {m['respondents']} ont une candidature valide et "
+            f"{m['non_respondents']} n'en ont pas ({m['learners']} = {m['respondents']} + {m['non_respondents']}) ; "
+            f"ces derniers seront {result.policy_label}. {m['submissions_read']} réponses lues dans l'export Moodle : "
+            f"{m['submissions_valid']} retenues, {m['submissions_rejected']} rejetées, {m['submissions_superseded']} "
+            f"remplacées par une réponse plus récente du même apprenant. {m['choices_dropped']} choix ont été écartés "
+            f"(les suivants remontent d'un rang).")
+    return (html.figures([("apprenants", m["learners"]), ("avec candidature", m["respondents"]),
+                          ("sans candidature", m["non_respondents"]), ("réponses rejetées", m["submissions_rejected"])])
+            + html.paragraph(text) + html.paragraph(result.export.describe()))
+
+
+def demand_block(result: ApplicationsResult) -> str:
+    demand = result.demand.sort_values(["first_choices", "project_code"], ascending=[False, True])
+    chart = charts.bar_chart([f"{c}" for c in demand["project_code"]], [int(v) for v in demand["first_choices"]],
+                             title="Premiers choix par projet")
+    short = demand[demand["under_minimum"]]
+    note = html.bullets([f"{r.project_code} ({r.title}) : {r.applicants} candidat(s) pour un minimum de {r.team_min}"
+                         for r in short.itertuples()], css_class="note") if len(short) else ""
+    return chart + note + html.table(demand[DEMAND_COLUMNS].reset_index(drop=True), labels=LABELS)
+
+
+def rejected_block(result: ApplicationsResult) -> str:
+    return html.table(result.rejected[REJECTED_COLUMNS], labels=LABELS, empty="Aucun rejet.")
+
+
+def superseded_block(result: ApplicationsResult) -> str:
+    return html.table(result.superseded[SUPERSEDED_COLUMNS], labels=LABELS, empty="Aucune candidature remplacée.") \
+        + html.bullets(result.notes, css_class="note")
+
+
+def non_respondents_block(result: ApplicationsResult) -> str:
+    return html.paragraph(f"{len(result.non_respondents)} apprenant(s) sans candidature valide : ils seront "
+                          f"{result.policy_label}.") + \
+        html.table(result.non_respondents[NON_RESPONDENT_COLUMNS], labels=LABELS, empty="Tous les apprenants ont candidaté.")
+
+
+def conflicts_block(result: ApplicationsResult) -> str:
+    return html.table(result.conflicts, labels=LABELS, empty="Aucun conflit d'intérêts repéré.")
