@@ -14,7 +14,7 @@ done
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installation des paquets système : ${missing[*]}"
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "Paquets système absents : ${missing[*]} (sudo apt-get install ${missing[*]})"
 fi

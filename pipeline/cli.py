@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,9 @@ def _dvc(args: list[str], root: Path) -> int:
 
 
 def cmd_run(args) -> int:
+    from .core.cockpit import write_index
+    from .core.status import LABELS, edition_status, exit_code, next_action
+
     root = project_root()
     params = Params.load(root)
     editions = [args.edition] if args.edition else list(params.editions)
@@ -29,37 +33,73 @@ def cmd_run(args) -> int:
     if args.stage:
         first = params.stage(args.stage).number
         stages = [s for s in stages if s.number >= first]
-    failed = False
+    worst = 0
     for name in editions:
         edition = Edition.load(name, root)
-        targets, waiting = [], []
+        targets = []
         for stage in stages:
-            missing = [p for p in edition.stage_inputs(stage) if not p.exists()]
-            if missing or waiting:
-                waiting.append((stage, missing))
-            else:
-                targets.append(f"{stage.name}@{name}")
-        print(f"Édition {name} : {len(targets)} étape(s) à jour ou à exécuter, {len(waiting)} en attente.")
+            if any(not p.exists() for p in edition.stage_inputs(stage)):
+                break
+            targets.append(f"{stage.name}@{name}")
+        print(f"Édition {name} : {len(targets)} étape(s) à vérifier ou exécuter.")
         if targets:
-            code = _dvc(["repro", *(["--force"] if args.force else []), *targets], root)
-            if code != 0:
-                print(f"Erreur : l'exécution du pipeline de l'édition {name} a échoué (voir le message ci-dessus).",
-                      file=sys.stderr)
-                failed = True
-                continue
-        for stage, missing in waiting:
-            what = ", ".join(relative(p, root) for p in missing) or "l'étape précédente"
-            print(f"  en attente : {stage.number:02d} {stage.label} — il manque {what}")
-        for target in targets:
-            stage = params.stage(target.split("@")[0])
-            print(f"  rapport : {relative(edition.outputs / stage.folder / 'report.html', root)}")
-    return 2 if failed else 0
+            quiet = [] if args.debug else ["--quiet"]
+            _dvc(["repro", *quiet, *(["--force"] if args.force else []), *targets], root)
+        statuses = edition_status(edition)
+        for status in statuses:
+            detail = f" — {status.detail}" if status.detail and status.state != "done" else ""
+            print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
+        print(f"  Prochaine action : {next_action(statuses)}")
+        print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
+        for status in statuses:
+            report = edition.outputs / status.stage.folder / "report.html"
+            if status.state == "done" and report.exists():
+                print(f"  rapport : {relative(report, root)}")
+        worst = max(worst, 2 if exit_code(statuses) == 2 else 0)
+    return worst
+
+
+def cmd_status(args) -> int:
+    from .core.cockpit import write_index
+    from .core.status import LABELS, edition_status, exit_code, next_action
+
+    root = project_root()
+    params = Params.load(root)
+    worst = 0
+    for name in ([args.edition] if args.edition else list(params.editions)):
+        edition = Edition.load(name, root)
+        statuses = edition_status(edition)
+        print(f"Édition {name} ({edition.title})")
+        for status in statuses:
+            detail = f" — {status.detail}" if status.detail else ""
+            print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
+        print(f"  Prochaine action : {next_action(statuses)}")
+        print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
+        worst = max(worst, exit_code(statuses))
+    return worst
 
 
 def cmd_run_stage(args) -> int:
     from .core.runner import run_stage
+    from .core.status import failure_file
 
-    run_stage(args.stage, args.edition)
+    root = project_root()
+    params = Params.load(root)
+    edition = Edition.load(args.edition, root)
+    record = failure_file(edition, params.stage(args.stage))
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.unlink(missing_ok=True)
+    try:
+        run_stage(args.stage, args.edition, root=root)
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, StagescoError) else f"erreur inattendue ({type(exc).__name__} : {exc})"
+        log = record.with_suffix("").with_suffix(".log")
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        record.write_text(json.dumps({"message": message, "log": relative(log, root)}, ensure_ascii=False),
+                          encoding="utf-8")
+        if not isinstance(exc, StagescoError):
+            raise StagescoError(message, hint=f"Détails techniques : {relative(log, root)}") from exc
+        raise
     return 0
 
 
@@ -98,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stagesco", description="Pipeline des stages collectifs.")
     parser.add_argument("--debug", action="store_true", help="afficher les détails techniques des erreurs")
     sub = parser.add_subparsers(dest="command", required=True)
+    status = sub.add_parser("status", help="où en est l'édition, et la prochaine action")
+    status.add_argument("edition", nargs="?", help="une seule édition (par défaut : toutes)")
+    status.set_defaults(func=cmd_status)
     run = sub.add_parser("run", help="exécuter le pipeline (étapes dont les fichiers sont présents)")
     run.add_argument("edition", nargs="?", help="une seule édition (par défaut : toutes)")
     run.add_argument("--stage", help="à partir de cette étape (et les suivantes)")
@@ -131,6 +174,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one French line on screen, the traceback in a log file
+        if args.debug:
+            traceback.print_exc()
+        log = Path("state") / "logs" / "stagesco.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f" ; détails techniques dans {log}"
+        except OSError:
+            where = ""
+        print(f"Erreur inattendue : {type(exc).__name__} : {exc}{where} (relancez avec --debug pour les voir)",
+              file=sys.stderr)
         return 2
 
 

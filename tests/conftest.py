@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +34,23 @@ def copy_repo(dest: Path) -> Path:
     subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
     subprocess.run(["git", "commit", "-q", "-m", "copy"], cwd=dest, check=True, env=env)
     return dest
+
+
+def make_edition(tmp_path: Path, data: bytes, mapping: dict, file_name: str, edition_yaml: str | None = None) -> "Edition":
+    """A minimal project tree with one edition holding ``data`` under ``file_name``."""
+    root = tmp_path / "repo"
+    (root / "inputs" / "t").mkdir(parents=True)
+    shutil.copy(ROOT / "dvc.yaml", root / "dvc.yaml")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    params["editions"] = {"t": {"files": {"projects": file_name}}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    (root / "inputs" / "t" / "edition.yaml").write_text(edition_yaml or "title: Test\nprojects: {}\n", encoding="utf-8")
+    (root / "inputs" / "t" / "mapping.yaml").write_text(yaml.safe_dump({"projects": mapping}, allow_unicode=True),
+                                                         encoding="utf-8")
+    (root / "inputs" / "t" / file_name).write_bytes(data)
+    from pipeline.core.config import Edition
+
+    return Edition.load("t", root)
 
 
 def stagesco(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

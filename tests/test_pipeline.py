@@ -122,10 +122,33 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
     assert "Colonne introuvable pour le champ obligatoire « title »" in failed.stderr + failed.stdout
     assert "« Titre du projet »" in failed.stderr + failed.stdout
     assert not (root / "outputs" / "2026" / "projects").exists()
+    assert "Traceback" not in failed.stderr
+    failed_status = stagesco(root, "status", "2026", check=False)
+    assert failed_status.returncode == 2 and "en échec — Colonne introuvable" in failed_status.stdout
+    assert list((root / "state" / "2026" / "logs").glob("*.log"))
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Intitulé", "title: Titre du projet"),
                        encoding="utf-8")
     stagesco(root, "run", "2026")
     assert (root / "outputs" / "2026" / "projects" / "report.html").is_file()
+    # Where the edition stands, as the analyst sees it (CLI and home page).
+    done = stagesco(root, "status", "2026")
+    assert done.returncode == 0 and "rien à faire" in done.stdout and "en attente" not in done.stdout
+    index = (root / "outputs" / "2026" / "index.html").read_text(encoding="utf-8")
+    for link in ("projects/report.html", "eligibility/decisions_commission.xlsx", "commission/catalogue.html",
+                 "commission/outbox/", "applications/candidatures.xlsx"):
+        assert f'href="{link}"' in index, link
+    decisions = root / "inputs" / "2026" / "decisions_commission.xlsx"
+    kept = decisions.read_bytes()
+    decisions.unlink()
+    waiting = stagesco(root, "status", "2026", check=False)
+    assert waiting.returncode == 1
+    assert "il manque inputs/2026/decisions_commission.xlsx" in waiting.stdout
+    assert ("Prochaine action : La commission doit remplir decisions_commission.xlsx (à partir de "
+            "outputs/2026/eligibility/decisions_commission.xlsx) puis l'enregistrer dans inputs/2026/.") in waiting.stdout
+    assert "La commission doit remplir decisions_commission.xlsx" in (root / "outputs" / "2026" / "index.html").read_text(encoding="utf-8")
+    decisions.write_bytes(kept)
+    stagesco(root, "run", "2026")
+    assert stagesco(root, "status", "2026").returncode == 0
 
 
 def test_threshold_change_reruns_only_downstream(tmp_path):
@@ -140,8 +163,8 @@ def test_threshold_change_reruns_only_downstream(tmp_path):
     assert "eligibility@demo" in status and "projects@demo" not in status
     metrics_before = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
     run = stagesco(root, "run", "demo")
-    assert "Running stage 'projects@demo'" not in run.stdout
-    assert "Running stage 'eligibility@demo'" in run.stdout and "Running stage 'commission@demo'" in run.stdout
+    assert "→ 10 Dépôt des projets" not in run.stdout
+    assert "→ 20 Éligibilité" in run.stdout and "→ 30 Commission d'attribution" in run.stdout
     after = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
     assert after["eligible"] == metrics_before["eligible"] + 1
     assert "120 h prévues (maximum 120 h)" in (root / "outputs" / "demo" / "eligibility" / "report.html").read_text(encoding="utf-8")

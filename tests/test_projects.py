@@ -13,7 +13,7 @@ from pipeline.core.config import Edition
 from pipeline.core.errors import ConfigError
 from pipeline.demo import formats, partners
 from pipeline.stages import projects
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_edition
 
 SHAPES = {
     "limesurvey": (formats.limesurvey_export, formats.LIMESURVEY_MAPPING, "depot.csv"),
@@ -22,21 +22,6 @@ SHAPES = {
     "google_forms": (formats.google_forms_export, formats.GOOGLE_FORMS_MAPPING, "depot.csv"),
     "xlsx": (formats.xlsx_export, formats.XLSX_MAPPING, "depot.xlsx"),
 }
-
-
-def make_edition(tmp_path: Path, data: bytes, mapping: dict, file_name: str, edition_yaml: str | None = None) -> Edition:
-    """A minimal project tree with one edition holding ``data`` under ``file_name``."""
-    root = tmp_path / "repo"
-    (root / "inputs" / "t").mkdir(parents=True)
-    shutil.copy(ROOT / "dvc.yaml", root / "dvc.yaml")
-    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    params["editions"] = {"t": {"files": {"projects": file_name}}}
-    (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    (root / "inputs" / "t" / "edition.yaml").write_text(edition_yaml or "title: Test\nprojects: {}\n", encoding="utf-8")
-    (root / "inputs" / "t" / "mapping.yaml").write_text(yaml.safe_dump({"projects": mapping}, allow_unicode=True),
-                                                         encoding="utf-8")
-    (root / "inputs" / "t" / file_name).write_bytes(data)
-    return Edition.load("t", root)
 
 
 def sample(n=6):

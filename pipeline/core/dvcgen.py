@@ -42,7 +42,10 @@ def _walk(source: str, filename: Path, root: Path, seen: set[str]) -> None:
     except ValueError:
         package = ()
     names: list[str] = []
-    for node in ast.walk(tree):
+    # The CLI's other commands import their modules lazily; a stage only runs ``run-stage`` (the runner,
+    # imported explicitly in RUNNER_IMPORTS), so only the CLI's module-level imports count.
+    nodes = tree.body if filename.name == "cli.py" else ast.walk(tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -80,7 +83,9 @@ def generate(root: Path | None = None) -> str:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")
         deps += [f"inputs/${{key}}/${{item.files.{key}}}" for key in stage.needs]
         deps += [f"outputs/${{key}}/{rel}" for rel in stage.reads]
-        deps += ["pipeline/core/templates", "schemas/fields.yaml"]
+        deps += ["pipeline/core/templates/stagesco", "pipeline/core/templates/report.css"]
+        deps += [f"pipeline/core/templates/{name}" for name in spec.get("templates", [])]
+        deps += ["schemas/fields.yaml"]
         deps += stage_code(root / stage.notebook, root)
         stages[name] = {
             "foreach": "${editions}",

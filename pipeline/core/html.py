@@ -63,7 +63,8 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, empty: s
     for record in frame.itertuples(index=False):
         cells = []
         for name, value in zip(frame.columns, record):
-            cls = ' class="num"' if name in numeric or isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+            is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+            cls = ' class="num"' if name in numeric or is_number else ""
             cells.append(f"<td{cls}>{esc(value)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="table-wrap"><table class="{css_class}"><thead><tr>{"".join(heads)}</tr></thead>'
@@ -75,6 +76,11 @@ def figures(items: list[tuple[str, object]]) -> str:
     boxes = "".join(f'<div class="figure"><div class="value">{esc(v)}</div><div class="label">{escape(k)}</div></div>'
                     for k, v in items)
     return f'<div class="figures">{boxes}</div>'
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` and the word, singular for 0 and 1 as in French (« 1 soumission rejetée »)."""
+    return f"{count} {singular if abs(count) <= 1 else (plural_form or singular + 's')}"
 
 
 def paragraph(text: str) -> str:

@@ -40,6 +40,12 @@ def address(name: str, email: str) -> Address:
     if not re.fullmatch(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+", email):
         raise StagescoError(f"adresse de courriel inutilisable « {email} »")
     local, domain = email.rsplit("@", 1)
+    if not local.isascii():
+        raise StagescoError(f"adresse de courriel inutilisable « {email} » (caractères accentués avant @)")
+    try:
+        domain = domain.encode("idna").decode("ascii")  # les-genêts.example → xn--les-gents-…
+    except UnicodeError:
+        raise StagescoError(f"adresse de courriel inutilisable « {email} » (nom de domaine invalide)")
     return Address(display_name=header_text(name), username=local, domain=domain)
 
 

@@ -13,6 +13,7 @@ from html import unescape
 
 Result = tuple[object, str | None]
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible; a workbook cannot hold them
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _NUMBER = re.compile(r"^(\d+)(?:[.,](\d+))?$")
 _HOURS_SUFFIX = re.compile(r"\s*(h|heures?)\.?$", re.IGNORECASE)
@@ -30,7 +31,7 @@ def clean_text(raw: str, *, multiline: bool = False) -> Result:
     """Trim a text value; keep its inner content exactly (a leading ``=`` or ``+`` stays)."""
     if raw is None:
         return None, None
-    text = str(raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", str(raw).replace("\r\n", "\n").replace("\r", "\n"))
     text = text.strip() if multiline else _SPACES.sub(" ", text).strip()
     return (text or None), None
 

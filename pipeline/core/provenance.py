@@ -49,7 +49,7 @@ def footer_html(edition: Edition, stage: StageSpec) -> str:
     version_text = ", ".join(f"{escape(k)} {escape(v)}" for k, v in versions.items())
     return (
         "<h2>Provenance</h2>"
-        f"<p>Édition <strong>{escape(edition.name)}</strong> ({escape(edition.title)}), étape "
+        f"<p>Édition <strong>{escape(edition.name)}</strong> — {escape(edition.title)} — étape "
         f"{stage.number:02d} « {escape(stage.label)} ». Cette page est reproduite à l'identique par "
         "<code>stagesco run</code> à partir des mêmes fichiers et réglages.</p>"
         "<table><thead><tr><th>Fichier lu</th><th>SHA-256</th></tr></thead>"

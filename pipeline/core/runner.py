@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -58,6 +59,8 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
     parameters = {"edition": edition_name, "stage_dir": relative(staging, root)}
     check_parameters(notebook, parameters)
     ensure_kernel()
+    log(f"  → {stage.number:02d} {stage.label} ({edition_name}) : exécution…", flush=True)
+    started = time.perf_counter()
     env_before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(root) + (os.pathsep + env_before if env_before else "")
     try:
@@ -80,7 +83,7 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
         raise StagescoError(f"Indicateurs manquants dans metrics.json : {', '.join(missing)}", file=stage.notebook)
     atomic.write_text(staging / "report.html", export_html(executed, edition, stage))
     publish(staging, target)
-    log(f"  {stage.number:02d} {stage.label} ({edition_name}) : {relative(target / 'report.html', root)}")
+    log(f"    terminé en {time.perf_counter() - started:.1f} s".replace(".", ","), flush=True)
     return target
 
 

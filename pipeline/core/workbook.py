@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -46,8 +47,14 @@ class Sheet:
     extra_rows: int = 0  # empty editable rows below the data (forms to fill)
 
 
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def cell_value(value):
-    """A Python value as a workbook cell holds it: lists joined, booleans in French, NA empty."""
+    """A Python value as a workbook cell holds it: lists joined, booleans in French, NA empty; control
+    characters a workbook cannot hold (pasted from a word processor) become U+FFFD."""
+    if isinstance(value, str):
+        return _ILLEGAL.sub("\ufffd", value)
     if value is None:
         return None
     if isinstance(value, (list, tuple, np.ndarray)):

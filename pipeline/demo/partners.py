@@ -45,6 +45,12 @@ def _person(rng: random.Random) -> tuple[str, str]:
     return f"{first} {last}", handle
 
 
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _phone(rng: random.Random, international: bool = False) -> str:
     a, b = rng.randint(10, 99), rng.randint(10, 99)
     return f"+33 5 36 49 {a} {b}" if international else f"05 36 49 {a} {b}"
@@ -78,7 +84,7 @@ def records(seed: int = 2025, count: int = 36) -> list[dict]:
             "city": city,
             "referent_name": referent,
             "referent_function": rng.choice(FUNCTIONS),
-            "referent_email": f"{handle}@{place.lower().replace(' ', '-').replace(chr(39), '')}.example",
+            "referent_email": f"{handle}@{_ascii(place.lower()).replace(' ', '-').replace(chr(39), '')}.example",
             "referent_phone": _phone(rng, international=rng.random() < 0.3),
             "referent_available": "Oui",
             "title": f"{mediation.capitalize()} avec des {public}",

@@ -10,6 +10,7 @@ import pandas as pd
 from ..core import atomic, html, mail
 from ..core.config import Edition
 from ..core.errors import StagescoError
+from ..core.provenance import footer_html
 from ..core.runner import TEMPLATES
 from ..core.stage import write_metrics
 from ..core.workbook import Sheet, write_workbook
@@ -119,6 +120,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     return env.get_template("catalogue.html.j2").render(
         edition_title=edition.title, edition_name=edition.name, css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
         projects=projects, places=places, intro=intro,
+        provenance=footer_html(edition, edition.params.stage("commission")),
         dates=f"du {edition.when('start'):%d/%m/%Y} au {edition.when('end'):%d/%m/%Y}")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import atomic, charts, html
+from ..core.config import Edition
 from .projects import ProjectsResult
 from ..core.stage import write_metrics
 from ..core.workbook import Sheet, write_workbook
@@ -19,11 +20,14 @@ OVERVIEW = ["project_code", "structure_name", "departement", "title", "hours", "
             "submitted_at", "source_row"]
 
 
-def write_outputs(result: ProjectsResult, out: Path) -> None:
-    """``projets.parquet``, ``projets.xlsx``, ``rejets.xlsx`` and ``metrics.json``."""
+def write_outputs(result: ProjectsResult, edition: Edition, out: Path) -> None:
+    """``projets.parquet`` (codes), ``projets.xlsx`` (French labels), ``rejets.xlsx`` and ``metrics.json``."""
     with atomic.atomic_path(out / "projets.parquet") as tmp:
         result.projects.to_parquet(tmp, index=False)
-    write_workbook(out / "projets.xlsx", [Sheet("Projets reçus", result.projects)])
+    readable = result.projects.copy()
+    types = edition.labels("structure_types")
+    readable["structure_type"] = readable["structure_type"].map(lambda v: types.get(v, v) if isinstance(v, str) else v)
+    write_workbook(out / "projets.xlsx", [Sheet("Projets reçus", readable)])
     write_workbook(out / "rejets.xlsx", [
         Sheet("Rejets", result.rejected, labels=REJECT_LABELS),
         Sheet("Soumissions remplacées", result.superseded, labels=SUPERSEDED_LABELS),
@@ -33,14 +37,18 @@ def write_outputs(result: ProjectsResult, out: Path) -> None:
 
 def summary(result: ProjectsResult) -> str:
     m = result.metrics
-    text = (f"{m['rows_read']} soumissions lues dans l'export : {m['projects_accepted']} projets retenus pour "
-            f"l'examen d'éligibilité, {m['rows_rejected']} soumissions rejetées (valeurs illisibles ou manquantes, "
-            f"détail ci-dessous) et {m['duplicates_superseded']} remplacées par une soumission plus récente du "
-            f"même projet. {m['rows_read']} = {m['projects_accepted']} + {m['rows_rejected']} + "
+    p = html.plural
+    text = (f"{p(m['rows_read'], 'soumission lue', 'soumissions lues')} dans l'export : "
+            f"{p(m['projects_accepted'], 'projet accepté', 'projets acceptés')} pour l'examen d'éligibilité, "
+            f"{p(m['rows_rejected'], 'soumission rejetée', 'soumissions rejetées')} (valeurs illisibles ou manquantes, "
+            f"détail ci-dessous) et {p(m['duplicates_superseded'], 'remplacée', 'remplacées')} par une soumission plus "
+            f"récente du même projet. {m['rows_read']} = {m['projects_accepted']} + {m['rows_rejected']} + "
             f"{m['duplicates_superseded']}.")
-    return (html.figures([("soumissions lues", m["rows_read"]), ("projets acceptés", m["projects_accepted"]),
-                          ("soumissions rejetées", m["rows_rejected"]),
-                          ("doublons remplacés", m["duplicates_superseded"])])
+    return (html.figures([(p(m["rows_read"], "soumission lue", "soumissions lues").split(" ", 1)[1], m["rows_read"]),
+                          (p(m["projects_accepted"], "projet accepté", "projets acceptés").split(" ", 1)[1], m["projects_accepted"]),
+                          (p(m["rows_rejected"], "soumission rejetée", "soumissions rejetées").split(" ", 1)[1], m["rows_rejected"]),
+                          (p(m["duplicates_superseded"], "doublon remplacé", "doublons remplacés").split(" ", 1)[1],
+                           m["duplicates_superseded"])])
             + html.paragraph(text) + html.paragraph(result.raw.describe()))
 
 

@@ -1,0 +1,8 @@
+"""Assigning learners to projects: model, solver, explanations and an independent checker."""
+
+from pipeline.assign.model import (AssignmentTimeout, InfeasibleAssignment, Instance, InvalidInstance, Learner, Pair,
+                                   Project, Solution)
+from pipeline.assign.solver import counterfactual, objective_vector, solve, solve_keep_published
+
+__all__ = ["AssignmentTimeout", "InfeasibleAssignment", "Instance", "InvalidInstance", "Learner", "Pair", "Project",
+           "Solution", "counterfactual", "objective_vector", "solve", "solve_keep_published"]

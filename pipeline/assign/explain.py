@@ -1,0 +1,152 @@
+"""Why each learner did not get a better choice (French), and a check that no two learners gain by swapping.
+
+For every project a learner ranked above the one they got, the reason is structural when one holds (track
+not open, exclusion, fixed elsewhere, project closed for lack of applicants); otherwise it is computed:
+the instance is re-solved with the learner forced onto that project and the objective levels are compared
+with the solution's, level by level, stopping at the first that differs. Only those re-solves cost time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+
+from pipeline.assign.model import InfeasibleAssignment, Instance, Pair, Solution
+from pipeline.assign.solver import counterfactual
+
+
+@dataclass(frozen=True)
+class Reason:
+    learner: str
+    project: str  # a project the learner ranked above the one they got
+    rank: int  # its rank in their list
+    kind: str  # filiere | exclusion | fixe | ferme | contrefactuel | impossible | tirage
+    text: str  # French, true of the solution
+    forced_vector: tuple[int, ...] = ()  # levels of the re-solve with the learner forced there (computed kinds)
+
+
+def explain(instance: Instance, solution: Solution, *, learners: list[str] | None = None,
+            time_limit: float = 30.0) -> dict[str, list[Reason]]:
+    """Reasons per learner (all learners by default), best-ranked project first."""
+    projects = {p.id: p for p in instance.projects}
+    forbidden = {(pair.learner, pair.project): pair.reason for pair in instance.forbidden}
+    fixed = {pair.learner: pair for pair in instance.fixed}
+    applicants = _applicants(instance, forbidden, fixed)
+    sizes = Counter(solution.assignment.values())
+    reasons: dict[str, list[Reason]] = {}
+    for learner_id in learners or [lr.id for lr in instance.learners]:
+        learner = instance.learner(learner_id)
+        got = solution.ranks[learner_id]
+        reasons[learner_id] = []
+        for rank, pid in enumerate(learner.preferences[:got - 1], 1):
+            project = projects[pid]
+            if learner.track not in project.tracks:
+                reason = Reason(learner_id, pid, rank, "filiere", f"filière {learner.track} non ouverte sur ce projet")
+            elif (learner_id, pid) in forbidden:
+                reason = Reason(learner_id, pid, rank, "exclusion", f"exclusion : {forbidden[learner_id, pid]}")
+            elif learner_id in fixed:
+                pair = fixed[learner_id]
+                reason = Reason(learner_id, pid, rank, "fixe", f"affectation fixée sur {pair.project} : {pair.reason}")
+            elif sizes[pid] == 0 and (short := _short_of_minimum(project, applicants[pid])):
+                reason = Reason(learner_id, pid, rank, "ferme", f"projet fermé : {short}")
+            else:
+                reason = _computed(instance, solution, learner_id, pid, rank, sizes[pid], time_limit)
+            reasons[learner_id].append(reason)
+    return reasons
+
+
+def improving_swaps(instance: Instance, solution: Solution) -> list[tuple[str, str]]:
+    """Pairs of learners who could exchange projects and both get a better rank (none at an optimum).
+
+    A swap must keep both learners on projects open to their track, not excluded, and neither may be fixed.
+    """
+    projects = {p.id: p for p in instance.projects}
+    forbidden = {(pair.learner, pair.project) for pair in instance.forbidden}
+    fixed = {pair.learner for pair in instance.fixed}
+    assignment = solution.assignment
+
+    def wants(learner_id: str) -> list[str]:
+        """Projects the learner could take and ranks strictly above their own."""
+        learner = instance.learner(learner_id)
+        better = learner.preferences[:solution.ranks[learner_id] - 1]
+        return [p for p in better if learner.track in projects[p].tracks and (learner_id, p) not in forbidden]
+
+    candidates: dict[tuple[str, str], list[str]] = defaultdict(list)  # (has, wants) -> learners
+    for learner_id in sorted(assignment):
+        if learner_id not in fixed:
+            for pid in wants(learner_id):
+                candidates[assignment[learner_id], pid].append(learner_id)
+    swaps = []
+    for (has, want), group in sorted(candidates.items()):
+        if has < want:
+            swaps += [(a, b) for a in group for b in candidates.get((want, has), [])]
+    return swaps
+
+
+def _applicants(instance: Instance, forbidden: dict, fixed: dict[str, Pair]) -> dict[str, Counter]:
+    """Per project, learners who listed it and could go there, by track."""
+    projects = {p.id: p for p in instance.projects}
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for learner in instance.learners:
+        for pid in learner.preferences:
+            if (learner.track in projects[pid].tracks and (learner.id, pid) not in forbidden
+                    and fixed.get(learner.id, Pair(learner.id, pid, "")).project == pid):
+                counts[pid][learner.track] += 1
+    return counts
+
+
+def _short_of_minimum(project, applicants: Counter) -> str | None:
+    total = sum(applicants.values())
+    if total < project.min_size:
+        return f"{_plural(total, 'candidature')} pour un minimum de {project.min_size}"
+    for track, need in sorted(project.track_min.items()):
+        if applicants[track] < need:
+            return f"{_plural(applicants[track], 'candidature')} {track} pour un minimum de {need} {track}"
+    return None
+
+
+def _computed(instance: Instance, solution: Solution, learner_id: str, pid: str, rank: int, size: int,
+              time_limit: float) -> Reason:
+    forced = replace(instance, fixed=instance.fixed + (Pair(learner_id, pid, "contrefactuel"),))
+    try:
+        result = counterfactual(forced, solution.objective_vector, time_limit=time_limit)
+    except InfeasibleAssignment as error:
+        return Reason(learner_id, pid, rank, "impossible", f"impossible de vous y placer : {error.message}")
+    project = instance.project(pid)
+    full = f"le projet {pid} est complet ({size}/{project.max_size}) et " if size == project.max_size else ""
+    level = next((k for k, (a, b) in enumerate(zip(result.vector, solution.objective_vector)) if a != b), None)
+    if level is None:
+        return Reason(learner_id, pid, rank, "tirage",
+                      f"à niveau de satisfaction égal, le tirage au sort (graine {instance.seed}) a retenu une "
+                      f"autre répartition", result.vector)
+    before, after = solution.objective_vector[level], result.vector[level]
+    closed = sorted(set(solution.opened) - result.opened)
+    example = f" (par exemple en fermant le projet {', '.join(closed)})" if closed else ""
+    text = f"{full}vous placer sur {pid} {_consequence(instance, solution, learner_id, level, before, after)}"
+    return Reason(learner_id, pid, rank, "contrefactuel", text + example, result.vector)
+
+
+def _consequence(instance: Instance, solution: Solution, learner_id: str, level: int, before: int,
+                 after: int) -> str:
+    if instance.objective == "sum_of_ranks":
+        return f"augmenterait la somme des rangs de {after - before} (de {before} à {after})"
+    if instance.objective == "rank_maximal":
+        return (f"ferait passer de {-before} à {-after} le nombre d'apprenants obtenant leur "
+                f"{_ordinal(level + 1)} choix")
+    rank = instance.unranked - level
+    others = after - before
+    if rank > solution.ranks[learner_id]:
+        own = "son" if others == 1 else "leur"
+        fate = (f"à n'obtenir aucun de {'ses' if others == 1 else 'leurs'} choix" if rank == instance.unranked
+                else f"à descendre à {own} {_ordinal(rank)} choix")
+        return f"obligerait {_plural(others, 'autre apprenant')} {fate}"
+    what = "sans aucun de leurs choix" if rank == instance.unranked else f"à leur {_ordinal(rank)} choix"
+    return f"ferait passer de {before} à {after} le nombre d'apprenants {what}"
+
+
+def _ordinal(n: int) -> str:
+    return "1er" if n == 1 else f"{n}e"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {' '.join(w + 's' for w in word.split())}"

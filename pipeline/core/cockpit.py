@@ -1,0 +1,78 @@
+"""The edition's home page ``outputs/<edition>/index.html``: calendar with today's position, each
+stage's state and key figures, links to every report, workbook, e-mail draft and document.
+
+It shows today's date, so it is not a DVC output: it is git-ignored and left out of byte-identity checks.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+
+from . import atomic
+from .config import Edition
+from .status import StageStatus, next_action
+
+TEMPLATES = Path(__file__).with_name("templates")
+CALENDAR_LABELS = {
+    "submission_deadline": "date limite de dépôt des projets", "commission": "commission d'attribution",
+    "partners_informed": "partenaires informés", "conventions_from": "édition des conventions",
+    "presentation": "présentation des projets aux apprenants", "applications_close": "clôture des candidatures",
+    "assignment_published": "publication des affectations", "start": "début des stages collectifs",
+    "end": "fin des stages collectifs", "restitution": "restitutions publiques",
+}
+
+
+def today() -> date:
+    """Today, or ``STAGESCO_TODAY`` (AAAA-MM-JJ) to rehearse a moment of the campaign."""
+    forced = os.environ.get("STAGESCO_TODAY")
+    return datetime.strptime(forced, "%Y-%m-%d").date() if forced else date.today()
+
+
+def calendar(edition: Edition, now: date) -> list[dict]:
+    items = []
+    for key in (edition.config.get("calendar") or {}):
+        when = edition.when(key).date()
+        items.append({"sort": when, "date": f"{when:%d/%m/%Y}", "label": CALENDAR_LABELS.get(key, key),
+                      "when": "today" if when == now else "past" if when < now else "future"})
+    items.sort(key=lambda i: i["sort"])
+    if not any(i["when"] == "today" for i in items):
+        position = sum(1 for i in items if i["when"] == "past")
+        items.insert(position, {"sort": now, "date": f"{now:%d/%m/%Y}", "label": "aujourd'hui", "when": "today"})
+    return items
+
+
+def stage_files(edition: Edition, status: StageStatus) -> list[dict]:
+    folder = edition.outputs / status.stage.folder
+    if not folder.is_dir():
+        return []
+    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix in (".html", ".xlsx", ".docx")),
+                   key=lambda p: (p.name != "report.html", p.suffix != ".html", p.name))
+    out = [{"name": p.name, "href": quote(p.relative_to(edition.outputs).as_posix())} for p in files]
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        count = sum(1 for f in sub.rglob("*") if f.is_file())
+        kinds = {f.suffix for f in sub.rglob("*") if f.is_file()}
+        what = "courriel(s) à relire puis envoyer" if kinds == {".eml"} else "document(s)"
+        out.append({"name": f"{sub.name}/ ({count} {what})", "href": quote(sub.relative_to(edition.outputs).as_posix()) + "/"})
+    return out
+
+
+def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    now = today()
+    labels = edition.params.data.get("metric_labels") or {}
+    stages = [{"number": f"{s.stage.number:02d}", "label": s.stage.label, "state": s.state, "state_label": s.label,
+               "detail": s.detail, "metrics": [(labels.get(k, k), s.metrics[k]) for k in s.stage.metrics if k in s.metrics],
+               "files": stage_files(edition, s)} for s in statuses]
+    page = env.get_template("index.html.j2").render(
+        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"), edition_title=edition.title,
+        edition_name=edition.name, today=f"{now:%d/%m/%Y}", next_action=next_action(statuses),
+        calendar=calendar(edition, now), stages=stages)
+    path = edition.outputs / "index.html"
+    atomic.write_text(path, page)
+    return path

@@ -1,0 +1,125 @@
+"""Where an edition stands: per stage done / stale / waiting / failed, and the next human action.
+
+Used by ``stagesco status`` and the edition's home page. Reads DVC's own status (``dvc status --json``)
+for the stages whose files are present, and the runner's last-failure records under ``state/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Edition, StageSpec
+from .paths import relative, state_dir
+
+DONE, STALE, WAITING, FAILED = "done", "stale", "waiting", "failed"
+LABELS = {DONE: "à jour", STALE: "à relancer", WAITING: "en attente d'un fichier", FAILED: "en échec"}
+
+
+@dataclass
+class StageStatus:
+    stage: StageSpec
+    state: str
+    detail: str = ""
+    action: str = ""
+    metrics: dict = field(default_factory=dict)
+    missing: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.state]
+
+
+def failure_file(edition: Edition, stage: StageSpec) -> Path:
+    return state_dir(edition.name, edition.root) / "logs" / f"{stage.number:02d}_{stage.name}.failed.json"
+
+
+def dvc_status(root: Path, targets: list[str]) -> dict:
+    if not targets:
+        return {}
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json", *targets], cwd=root, env=env,
+                            capture_output=True, text=True)
+    try:
+        return json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        return {}
+
+
+def _changes(entries: list) -> str:
+    """DVC's changed deps/outs of one stage, in French."""
+    parts = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for kind, changes in entry.items():
+            for path, what in (changes or {}).items():
+                if isinstance(what, dict):
+                    keys = ", ".join(sorted(what))
+                    parts.append(f"réglages {keys} de {path}")
+                elif kind == "changed outs":
+                    parts.append(f"résultat {path} {'absent' if what == 'deleted' else 'modifié'}")
+                else:
+                    parts.append(f"{path} {'nouveau' if what == 'new' else 'absent' if what == 'deleted' else 'modifié'}")
+    return "; ".join(parts)
+
+
+def edition_status(edition: Edition) -> list[StageStatus]:
+    params = edition.params
+    files = params.data.get("input_files") or {}
+    statuses: list[StageStatus] = []
+    ready = []
+    blocked = False
+    for stage in params.stages.values():
+        missing = [p for p in edition.stage_inputs(stage) if not p.exists()]
+        if blocked or missing:
+            status = StageStatus(stage, WAITING, missing=missing)
+            if missing:
+                key = next((k for k, v in params.edition_files(edition.name).items() if edition.inputs / v == missing[0]), "")
+                info = files.get(key, {})
+                where = relative(missing[0], edition.root)
+                source = f" (à partir de outputs/{edition.name}/{info['from']})" if info.get("from") else ""
+                status.detail = f"il manque {where} — {info.get('label', key)}"
+                status.action = f"{info.get('who', 'Quelqu’un')} {info.get('action', 'doit fournir')} " \
+                                f"{missing[0].name}{source} puis l'enregistrer dans inputs/{edition.name}/."
+            else:
+                status.detail = "attend l'étape précédente"
+            blocked = True
+        else:
+            status = StageStatus(stage, DONE)
+            ready.append(status)
+        statuses.append(status)
+    dvc = dvc_status(edition.root, [f"{s.stage.name}@{edition.name}" for s in ready])
+    for status in ready:
+        target = f"{status.stage.name}@{edition.name}"
+        fail = failure_file(edition, status.stage)
+        metrics_path = edition.outputs / status.stage.folder / "metrics.json"
+        if fail.exists():
+            record = json.loads(fail.read_text(encoding="utf-8"))
+            status.state, status.detail = FAILED, record.get("message", "")
+            status.action = f"Corrigez : {record.get('message', '')} Puis relancez « stagesco run {edition.name} »."
+        elif target in dvc or not metrics_path.exists():
+            status.state = STALE
+            status.detail = _changes(dvc.get(target, [])) or "jamais exécutée"
+            status.action = f"Relancez « stagesco run {edition.name} » pour mettre à jour l'étape {status.stage.label}."
+        if metrics_path.exists():
+            status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    return statuses
+
+
+def next_action(statuses: list[StageStatus]) -> str:
+    for status in statuses:
+        if status.state != DONE and status.action:
+            return status.action
+    return "Toutes les étapes sont à jour : rien à faire."
+
+
+def exit_code(statuses: list[StageStatus]) -> int:
+    if any(s.state == FAILED for s in statuses):
+        return 2
+    return 0 if all(s.state == DONE for s in statuses) else 1

@@ -1,0 +1,383 @@
+"""Stage 60 ``conventions`` — one convention de partenariat per opened project, and its signatures.
+
+* :func:`render_convention` fills a DOCX template (docxtpl) with the partner (site qualifiant), its
+  référent, the school (établissement de formation), the trainer, the team (names, tracks), the period
+  and the hours of the edition; the bytes are stable (:func:`pipeline.core.stable_zip.stabilise`). The
+  default template is ``pipeline/core/templates/convention.docx`` (built by
+  ``pipeline/demo/make_convention_template.py``); an edition may name its own under ``conventions.template``
+  (a path relative to its ``inputs/<edition>/`` folder).
+* :func:`tracking_sheets` is the tracking workbook ``suivi_conventions.xlsx``: one row per convention,
+  one date column per signatory in the circuit's order (site qualifiant → établissement de formation →
+  apprenants, the last column being the date the last learner signed); only the dates and a notes
+  column can be edited.
+* :func:`read_tracking` reads the filled workbook back: an unreadable date, an unknown, repeated or
+  absent project **blocks** (all listed, with row and column); otherwise every convention gets its
+  status — signatures **missing**, **late** (a signature later than ``calendar.start`` minus
+  ``conventions.min_lead_days`` days) and signed **out of order** (a signatory before an earlier one of the
+  circuit, or while an earlier one has not signed; the same day is in order).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Mapping
+
+import jinja2
+import pandas as pd
+from docxtpl import DocxTemplate
+
+from schemas.fields import field_meta
+
+from ..core import stable_zip
+from ..core.config import Edition
+from ..core.errors import ConfigError, StagescoError
+from ..core.normalise import clean_text, fold, parse_datetime
+from ..core.readers import read_table
+from ..core.workbook import Sheet
+from .eligibility import as_list
+
+TRACKING_KEY = "tracking"  # editions.<e>.files.tracking in params.yaml
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "core" / "templates" / "convention.docx"
+
+# The signature circuit, in its required order: column name → (column label, who, in French).
+SIGNATORIES: dict[str, tuple[str, str]] = {
+    "site_signed": ("Signature du site qualifiant", "le site qualifiant"),
+    "school_signed": ("Signature de l'établissement de formation", "l'établissement de formation"),
+    "learners_signed": ("Signature des apprenants (dernier signataire)", "les apprenants"),
+}
+TRACKING_LABELS = {
+    "learners": "Apprenants", "notes": "Observations",
+    **{name: label for name, (label, _) in SIGNATORIES.items()},
+}
+TRACKING_FACTS = ["project_code", "title", "structure_name", "referent_name", "trainer", "learners"]
+DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y",
+                "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class TrackingWorkbookError(StagescoError):
+    """The filled tracking workbook has blocking problems (listed one per line)."""
+
+
+# --- settings -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConventionSettings:
+    hours: float
+    min_lead_days: int = 1
+    template: Path = DEFAULT_TEMPLATE
+
+
+def settings(edition: Edition) -> ConventionSettings:
+    """The ``conventions`` section of edition.yaml (``hours`` required; ``min_lead_days`` 1 = signed the
+    day before the start at the latest; ``template`` optional)."""
+    where = f"inputs/{edition.name}/edition.yaml"
+    section = edition.config.get("conventions") or {}
+    if section.get("hours") in (None, ""):
+        raise ConfigError("Volume horaire des conventions absent (conventions.hours)", file=where,
+                          hint="Ajoutez par exemple « conventions: {hours: 105} »")
+    try:
+        hours, lead = float(section["hours"]), int(section.get("min_lead_days", 1))
+    except (TypeError, ValueError):
+        raise ConfigError("conventions.hours et conventions.min_lead_days doivent être des nombres", file=where)
+    if lead < 0:
+        raise ConfigError("conventions.min_lead_days ne peut pas être négatif", file=where)
+    template = DEFAULT_TEMPLATE
+    if section.get("template"):
+        template = edition.inputs / str(section["template"])
+        if not template.is_file():
+            raise ConfigError(f"Modèle de convention « {section['template']} » introuvable", file=where,
+                              hint=f"Déposez-le dans inputs/{edition.name}/ ou retirez conventions.template "
+                                   "pour utiliser le modèle par défaut")
+    return ConventionSettings(hours=hours, min_lead_days=lead, template=template)
+
+
+def deadline(edition: Edition, config: ConventionSettings) -> date:
+    """The last day a signature is on time: ``min_lead_days`` days before the first day."""
+    return edition.when("start").date() - timedelta(days=config.min_lead_days)
+
+
+# --- teams ----------------------------------------------------------------------------------------------
+def team_table(assignment: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    """One row per assigned learner with their name and track, by project then name (accents ignored)."""
+    unknown = sorted(set(assignment["learner_id"]) - set(roster["learner_id"]))
+    if unknown:
+        raise StagescoError(f"Affectation : apprenant(s) absent(s) de la promotion : {', '.join(unknown[:10])}",
+                            hint="Relancez l'étape Affectation avec la liste de la promotion à jour")
+    team = assignment[["learner_id", "project_code"]].merge(
+        roster[["learner_id", "last_name", "first_name", "track"]], on="learner_id", how="left")
+    key = team["last_name"].fillna("").map(fold) + "\x00" + team["first_name"].fillna("").map(fold)
+    return (team.assign(_key=key).sort_values(["project_code", "_key", "learner_id"])
+            .drop(columns="_key").reset_index(drop=True))
+
+
+def opened(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
+    """The retained projects that have learners (those the assignment opened), by code."""
+    codes = set(assignment["project_code"])
+    unknown = sorted(codes - set(projects["project_code"]))
+    if unknown:
+        raise StagescoError(f"Affectation : projet(s) absent(s) des projets retenus : {', '.join(unknown)}",
+                            hint="Relancez l'étape Affectation après l'étape Commission")
+    return projects[projects["project_code"].isin(codes)].sort_values("project_code").reset_index(drop=True)
+
+
+# --- the convention (DOCX) -----------------------------------------------------------------------------
+def french_date(day: date | datetime) -> str:
+    """``1er décembre 2025``."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def ordered_competences(targeted, vocabulary: Mapping[str, str]) -> list[str]:
+    """The codes a project targets, in the vocabulary's order (unknown codes last, sorted)."""
+    codes = {str(c) for c in as_list(targeted)}
+    return [c for c in vocabulary if c in codes] + sorted(codes - set(vocabulary))
+
+
+def _number(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").replace(".", ",")
+
+
+def _text(value) -> str:
+    """A value as plain text for the document (NA empty, XML-illegal control characters removed)."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return ""
+    return _CONTROL.sub("", str(value)).strip()
+
+
+def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
+                       config: ConventionSettings | None = None) -> dict:
+    """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``)."""
+    config = config or settings(edition)
+    school = edition.section("school")
+    tracks = edition.labels("tracks")
+    competences = edition.labels("competences")
+    members = [{"last_name": _text(r.last_name), "first_name": _text(r.first_name), "track": _text(r.track),
+                "track_label": tracks.get(r.track, _text(r.track))} for r in team.itertuples()]
+    return {
+        "edition_title": _text(edition.title),
+        "school": {"name": _text(school.get("name")), "address": _text(school.get("address")),
+                   "email": _text(school.get("email"))},
+        "partner": {"name": _text(project.get("structure_name")), "address": _text(project.get("address")),
+                    "postcode": _text(project.get("postcode")), "city": _text(project.get("city"))},
+        "referent": {"name": _text(project.get("referent_name")), "function": _text(project.get("referent_function")),
+                     "email": _text(project.get("referent_email")), "phone": _text(project.get("referent_phone"))},
+        "project": {"code": _text(project.get("project_code")), "title": _text(project.get("title")),
+                    "planned_hours": _number(project.get("hours"))},
+        "trainer": _text(project.get("trainer")),
+        "team": members,
+        "tracks": " et ".join(t for t in [*tracks, *sorted({m["track"] for m in members} - set(tracks))]
+                              if t and any(m["track"] == t for m in members)),
+        "competences": [{"code": c, "label": _text(competences.get(c, ""))}
+                        for c in ordered_competences(project.get("competences"), competences)],
+        "period": {"start": french_date(edition.when("start")), "end": french_date(edition.when("end"))},
+        "hours": _number(config.hours),
+        "deadline": french_date(deadline(edition, config)),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+def render_convention(project: Mapping, team: pd.DataFrame, edition: Edition,
+                      config: ConventionSettings | None = None) -> bytes:
+    """The convention of one project as DOCX bytes (same inputs, same bytes)."""
+    config = config or settings(edition)
+    context = convention_context(project, team, edition, config)
+    document = DocxTemplate(io.BytesIO(config.template.read_bytes()))
+    try:
+        document.render(context, jinja_env=_environment(), autoescape=True)
+    except jinja2.UndefinedError as exc:
+        raise ConfigError(f"Modèle de convention : champ inconnu ({exc.message})", file=config.template.name,
+                          hint="Champs possibles : " + ", ".join(sorted(context))) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"Modèle de convention mal formé : {exc.message}", file=config.template.name,
+                          hint="Vérifiez les balises {{ … }} et {% … %} du modèle") from None
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return stable_zip.stabilise(buffer.getvalue())
+
+
+def convention_file_name(project_code: str) -> str:
+    return f"convention_{project_code}.docx"
+
+
+def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
+               edition: Edition) -> dict[str, bytes]:
+    """``{file name: DOCX bytes}``, one convention per opened project."""
+    config = settings(edition)
+    team = team_table(assignment, roster)
+    return {convention_file_name(row["project_code"]): render_convention(row, team[team["project_code"] == row["project_code"]],
+                                                                          edition, config)
+            for row in opened(projects, assignment).to_dict("records")}
+
+
+# --- the tracking workbook -------------------------------------------------------------------------------
+def tracking_labels() -> dict[str, str]:
+    labels = {name: field_meta(name).label for name in TRACKING_FACTS if name != "learners"}
+    return {**labels, **TRACKING_LABELS}
+
+
+def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: Edition) -> list[Sheet]:
+    """The tracking workbook to fill: one row per convention, the signature dates (and notes) editable."""
+    config = settings(edition)
+    frame = opened(projects, assignment).copy()
+    counts = assignment["project_code"].value_counts()
+    frame["learners"] = frame["project_code"].map(counts).astype(int)
+    for name in [*SIGNATORIES, "notes"]:
+        frame[name] = None
+    frame = frame[TRACKING_FACTS + [*SIGNATORIES, "notes"]]
+    order = " → ".join(label for _, label in SIGNATORIES.values())
+    guide = pd.DataFrame({"guide": [
+        "Saisissez dans chaque colonne « Signature … » la date à laquelle ce signataire a signé la convention "
+        "(par exemple 15/11/2025) ; laissez la case vide tant qu'il n'a pas signé.",
+        f"Ordre des signatures : {order}.",
+        "Pour les apprenants, saisissez la date à laquelle le dernier apprenant de l'équipe a signé.",
+        f"Toutes les signatures doivent être recueillies au plus tard le {deadline(edition, config):%d/%m/%Y} "
+        f"({config.min_lead_days} jour(s) avant le début du stage, le {edition.when('start'):%d/%m/%Y}).",
+        f"Enregistrez le classeur dans le dossier inputs/{edition.name}/ sous le nom prévu dans params.yaml, "
+        "puis relancez l'étape Conventions.",
+    ]})
+    return [
+        Sheet("Suivi des conventions", frame, labels=tracking_labels(), editable=[*SIGNATORIES, "notes"]),
+        Sheet("Mode d'emploi", guide, labels={"guide": "Mode d'emploi"}),
+    ]
+
+
+# --- reading the filled workbook back ----------------------------------------------------------------------
+@dataclass
+class ConventionsResult:
+    conventions: pd.DataFrame  # one row per convention: dates, status, flags, details
+    deadline: date
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> dict:
+        c = self.conventions
+        return {
+            "conventions": len(c),
+            "fully_signed": int((c["missing"].map(len) == 0).sum()),
+            "missing": int((c["missing"].map(len) > 0).sum()),
+            "signatures_missing": int(c["missing"].map(len).sum()),
+            "late": int(c["late"].sum()),
+            "out_of_order": int(c["out_of_order"].sum()),
+        }
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """The conventions that need the analyst: missing, late or out of order."""
+        c = self.conventions
+        return c[(c["missing"].map(len) > 0) | c["late"] | c["out_of_order"]].reset_index(drop=True)
+
+
+def parse_signature_date(text: str) -> tuple[date | None, str | None]:
+    """A date typed in the workbook (a real date cell reads as ``15/11/2025``) → date, or a French reason."""
+    value, reason = parse_datetime(text, DATE_FORMATS)
+    if reason:
+        return None, f"« {text.strip()} » n'est pas une date lisible (attendu : jj/mm/aaaa, par exemple 15/11/2025)"
+    return (value.date() if value else None), None
+
+
+def signature_status(dates: Mapping[str, date | None], last_day: date) -> dict:
+    """Missing signatories, lateness and order of one convention's signature dates (pure)."""
+    names = list(SIGNATORIES)
+    missing = [SIGNATORIES[n][1] for n in names if dates.get(n) is None]
+    present = [dates[n] for n in names if dates.get(n) is not None]
+    last = max(present) if present else None
+    late = last is not None and last > last_day
+    disorder = []
+    for j, later in enumerate(names):
+        when = dates.get(later)
+        if when is None:
+            continue
+        before = []
+        for earlier in names[:j]:
+            other = dates.get(earlier)
+            if other is None:
+                before.append(f"{SIGNATORIES[earlier][1]} (pas encore signé)")
+            elif when < other:
+                before.append(f"{SIGNATORIES[earlier][1]} ({other:%d/%m/%Y})")
+        if before:
+            verb = "ont" if later == "learners_signed" else "a"
+            disorder.append(f"{SIGNATORIES[later][1]} {verb} signé le {when:%d/%m/%Y}, avant " + " et ".join(before))
+    details = []
+    if missing:
+        details.append("signature manquante : " + ", ".join(missing))
+    if late:
+        details.append(f"en retard : signature du {last:%d/%m/%Y}, après la date limite du {last_day:%d/%m/%Y}")
+    details += [f"hors ordre : {d}" for d in disorder]
+    return {"missing": missing, "last_signed": last, "late": late, "out_of_order": bool(disorder),
+            "status": "signée" if not missing else "incomplète", "details": " ; ".join(details)}
+
+
+def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame) -> ConventionsResult:
+    """Validate the filled tracking workbook against the opened projects; raise on blocking problems."""
+    config = settings(edition)
+    last_day = deadline(edition, config)
+    raw = read_table(path, limits=edition.params.data.get("limits"), display_name=path.name)
+    labels = tracking_labels()
+    by_label = {fold(label): name for name, label in labels.items()}
+    columns = {by_label[fold(c)]: i for i, c in enumerate(raw.columns) if fold(c) in by_label}
+    absent = [labels[n] for n in ["project_code", *SIGNATORIES] if n not in columns]
+    if absent:
+        raise TrackingWorkbookError("Colonnes absentes du classeur de suivi : " + ", ".join(f"« {a} »" for a in absent),
+                                    file=path.name, hint="Repartez du classeur suivi_conventions.xlsx généré par l'étape Conventions")
+    known = opened(projects, assignment).set_index("project_code")
+    opens = _opening(edition)
+    errors, warnings, records, seen = [], [], [], {}
+    for row, line in zip(raw.rows, raw.row_numbers):
+        code = row[columns["project_code"]].strip()
+        where = f"ligne {line}" + (f" ({code})" if code else "")
+        if not code:
+            errors.append(f"{where} : code projet vide")
+            continue
+        if code not in known.index:
+            errors.append(f"{where} : projet inconnu (aucune convention pour ce projet)")
+            continue
+        if code in seen:
+            errors.append(f"{where} : projet déjà présent ligne {seen[code]}")
+            continue
+        seen[code] = line
+        dates = {}
+        for name in SIGNATORIES:
+            value, reason = parse_signature_date(row[columns[name]])
+            if reason:
+                errors.append(f"{where}, colonne « {labels[name]} » : {reason}")
+            elif value and opens and value < opens:
+                warnings.append(f"{code} : {SIGNATORIES[name][1]} — signature datée du {value:%d/%m/%Y}, avant l'ouverture "
+                                f"des conventions le {opens:%d/%m/%Y} : vérifiez l'année saisie")
+            dates[name] = value
+        notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
+        records.append({"project_code": code, "title": known.loc[code, "title"],
+                        "structure_name": known.loc[code, "structure_name"], **dates,
+                        **signature_status(dates, last_day), "notes": notes, "source_row": line})
+    errors += [f"projet {c} absent du classeur (chaque convention doit y avoir sa ligne)"
+               for c in known.index if c not in seen]
+    if errors:
+        raise TrackingWorkbookError(
+            f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s) :\n- " + "\n- ".join(errors),
+            file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
+    table = pd.DataFrame(records).sort_values("project_code").reset_index(drop=True)
+    return ConventionsResult(conventions=table, deadline=last_day, warnings=warnings)
+
+
+def _opening(edition: Edition) -> date | None:
+    calendar = edition.config.get("calendar") or {}
+    return edition.when("conventions_from").date() if "conventions_from" in calendar else None
+
+
+def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame) -> ConventionsResult:
+    return read_tracking(edition.input_path(TRACKING_KEY), edition, projects, assignment)
+
+
+def messages(result: ConventionsResult) -> list[str]:
+    """One French line per convention that needs attention, for the report."""
+    return [f"{r.project_code} ({r.structure_name}) : {r.details}" for r in result.problems.itertuples()]
