@@ -127,6 +127,20 @@ def cmd_send(args) -> int:
     return 0
 
 
+def cmd_assign(args) -> int:
+    from .core.stage import read_output
+    from .stages.assignment import what_if
+
+    edition = Edition.load(args.edition, project_root())
+    lines = what_if(edition, args.set or [], read_output(edition, "commission/projets_retenus.parquet"),
+                    read_output(edition, "applications/promotion.parquet"),
+                    read_output(edition, "applications/candidatures.parquet"),
+                    read_output(edition, "assignment/affectations.parquet"))
+    print("Simulation (rien n'est écrit) :")
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_kernel(args) -> int:
     from .core.kernel import ensure_kernel
 
@@ -161,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--envoyer", dest="send", action="store_true",
                       help="envoyer réellement (serveur dans STAGESCO_SMTP_HOST…) ; jamais deux fois le même")
     send.set_defaults(func=cmd_send)
+    assign = sub.add_parser("assign", help="simuler l'affectation avec d'autres effectifs (n'écrit rien)")
+    assign.add_argument("edition")
+    assign.add_argument("--set", action="append", metavar="PROJET.max=N", help="par exemple P7KQ2.max=10 (répétable)")
+    assign.set_defaults(func=cmd_assign)
     kernel = sub.add_parser("kernel", help="enregistrer le noyau Jupyter du projet dans son environnement")
     kernel.set_defaults(func=cmd_kernel)
     return parser

@@ -395,7 +395,7 @@ def test_demo_metrics_identity_and_shape(demo_run):
     assert m["learners"] == m["respondents"] + m["non_respondents"] == 250
     assert m["submissions_read"] == m["submissions_valid"] + m["submissions_rejected"] + m["submissions_superseded"]
     assert m["rows_read"] == m["submissions_read"] + m["rows_without_choice"]
-    assert 0.06 <= m["non_respondents"] / m["learners"] <= 0.10
+    assert 0.01 <= m["non_respondents"] / m["learners"] <= 0.10  # ~2 %: few enough that a deserted project must close
     assert (m["submissions_rejected"], m["submissions_superseded"], m["roster_rows_rejected"]) == (2, 3, 0)
     roster = demo_run["result"].roster
     assert 0.62 <= (roster["track"] == "ES").mean() <= 0.70

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.assign import (InfeasibleAssignment, Instance, Learner, Pair, Project, solve,
+from pipeline.assign import (InfeasibleAssignment, Instance, Learner, Pair, Project, counterfactual, solve,
                              solve_keep_published)
 from pipeline.assign.check import rank_profile, violations
 from pipeline.assign.explain import explain, improving_swaps
@@ -115,6 +115,35 @@ def test_keep_published_matches_brute_force(instance, withdrawn_index):
     assert again.objective_vector == best[instance.objective]
     assert len(again.moved) == again.objective_vector[0]
     assert all(again.assignment[lid] == homes[lid] for lid in homes if lid not in again.moved)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_flow_path_returns_the_mip_result(instance):
+    """The default min-cost-flow path and the MIP (SCIP) give the same optimum and, when both prove the
+    lottery minimiser unique, the same assignment; a forced learner gives the same counterfactual levels."""
+    try:
+        mip = solve(instance, backend="SCIP")
+    except InfeasibleAssignment as error:
+        with pytest.raises(InfeasibleAssignment) as caught:
+            solve(instance)
+        assert str(caught.value) == str(error)
+        return
+    flow = solve(instance)
+    assert flow.objective_vector == mip.objective_vector
+    if ", unique," in mip.status and ", unique," in flow.status:
+        assert (flow.assignment, flow.lottery_value, flow.lottery_draw) == (
+            mip.assignment, mip.lottery_value, mip.lottery_draw)
+    learner = instance.learners[0]
+    if learner.preferences and all(pair.learner != learner.id for pair in instance.fixed):
+        forced = replace(instance, fixed=instance.fixed + (Pair(learner.id, learner.preferences[0], "test"),))
+        try:
+            expected = counterfactual(forced, flow.objective_vector, backend="SCIP").vector
+        except InfeasibleAssignment:
+            with pytest.raises(InfeasibleAssignment):
+                counterfactual(forced, flow.objective_vector)
+            return
+        assert counterfactual(forced, flow.objective_vector).vector == expected
 
 
 # --- hand-written cases -----------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 For every project a learner ranked above the one they got, the reason is structural when one holds (track
 not open, exclusion, fixed elsewhere, project closed for lack of applicants); otherwise it is computed:
 the instance is re-solved with the learner forced onto that project and the objective levels are compared
-with the solution's, level by level, stopping at the first that differs. Only those re-solves cost time.
+with the solution's, level by level, stopping at the first that differs. Only those re-solves cost time (a few
+milliseconds each on the flow path); interchangeable learners (same track, list and exclusions, not fixed)
+forced onto the same project share one re-solve.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 from pipeline.assign.model import InfeasibleAssignment, Instance, Pair, Solution
-from pipeline.assign.solver import counterfactual
+from pipeline.assign.solver import Counterfactual, counterfactual
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ def explain(instance: Instance, solution: Solution, *, learners: list[str] | Non
     fixed = {pair.learner: pair for pair in instance.fixed}
     applicants = _applicants(instance, forbidden, fixed)
     sizes = Counter(solution.assignment.values())
+    banned: dict[str, set[str]] = defaultdict(set)
+    for learner_id, pid in forbidden:
+        banned[learner_id].add(pid)
+    cache: dict[tuple, Counterfactual | InfeasibleAssignment] = {}
     reasons: dict[str, list[Reason]] = {}
     for learner_id in learners or [lr.id for lr in instance.learners]:
         learner = instance.learner(learner_id)
@@ -50,7 +56,9 @@ def explain(instance: Instance, solution: Solution, *, learners: list[str] | Non
             elif sizes[pid] == 0 and (short := _short_of_minimum(project, applicants[pid])):
                 reason = Reason(learner_id, pid, rank, "ferme", f"projet fermé : {short}")
             else:
-                reason = _computed(instance, solution, learner_id, pid, rank, sizes[pid], time_limit)
+                # interchangeable learners (same track, list and exclusions, none fixed) share the re-solve
+                key = (learner.track, learner.preferences, frozenset(banned[learner_id]), pid)
+                reason = _computed(instance, solution, learner_id, pid, rank, sizes[pid], time_limit, cache, key)
             reasons[learner_id].append(reason)
     return reasons
 
@@ -106,12 +114,16 @@ def _short_of_minimum(project, applicants: Counter) -> str | None:
 
 
 def _computed(instance: Instance, solution: Solution, learner_id: str, pid: str, rank: int, size: int,
-              time_limit: float) -> Reason:
-    forced = replace(instance, fixed=instance.fixed + (Pair(learner_id, pid, "contrefactuel"),))
-    try:
-        result = counterfactual(forced, solution.objective_vector, time_limit=time_limit)
-    except InfeasibleAssignment as error:
-        return Reason(learner_id, pid, rank, "impossible", f"impossible de vous y placer : {error.message}")
+              time_limit: float, cache: dict, key: tuple) -> Reason:
+    if key not in cache:
+        forced = replace(instance, fixed=instance.fixed + (Pair(learner_id, pid, "contrefactuel"),))
+        try:
+            cache[key] = counterfactual(forced, solution.objective_vector, time_limit=time_limit)
+        except InfeasibleAssignment as error:
+            cache[key] = error
+    result = cache[key]
+    if isinstance(result, InfeasibleAssignment):
+        return Reason(learner_id, pid, rank, "impossible", f"impossible de vous y placer : {result.message}")
     project = instance.project(pid)
     full = f"le projet {pid} est complet ({size}/{project.max_size}) et " if size == project.max_size else ""
     level = next((k for k, (a, b) in enumerate(zip(result.vector, solution.objective_vector)) if a != b), None)

@@ -61,12 +61,40 @@ def _residual(tail, head, lo, cap, flow, cost):
             np.concatenate([cost[up], -cost[down]]))
 
 
-def potentials(n_nodes: int, tail, head, lo, cap, flow, cost) -> np.ndarray:
+def potentials(n_nodes: int, tail, head, lo, cap, flow, cost, max_rounds: int = 2_000) -> np.ndarray:
     """Shortest distances from a virtual root (cost-0 arc to every node) in the residual graph of an optimal
-    flow; ``cost + d[tail] - d[head]`` is then >= 0 on every residual arc (optimal dual prices)."""
+    flow; ``cost + d[tail] - d[head]`` is then >= 0 on every residual arc (optimal dual prices).
+
+    Label-correcting rounds (Bellman-Ford restricted to the nodes whose distance changed), vectorised; the
+    number of rounds is the number of arcs of the longest shortest path, a few dozen here. Past
+    ``max_rounds`` the shortest-path tree is computed as a min-cost flow instead."""
     r_tail, r_head, r_cost = _residual(tail, head, lo, cap, flow, cost)
+    dist = np.zeros(n_nodes, np.int64)
     if not r_cost.size or r_cost.min() >= 0:
-        return np.zeros(n_nodes, np.int64)
+        return dist
+    order = np.argsort(r_tail, kind="stable")
+    r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]
+    start = np.searchsorted(r_tail, np.arange(n_nodes + 1))
+    active = np.unique(r_tail[r_cost < 0])
+    for _ in range(max_rounds):
+        lengths = start[active + 1] - start[active]
+        total = int(lengths.sum())
+        if not total:
+            return dist
+        offsets = np.repeat(start[active] - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+        heads = r_head[offsets]
+        candidate = dist[r_tail[offsets]] + r_cost[offsets]
+        better = candidate < dist[heads]
+        if not better.any():
+            return dist
+        heads, candidate = heads[better], candidate[better]
+        np.minimum.at(dist, heads, candidate)
+        active = np.unique(heads)
+    return _potentials_by_flow(n_nodes, tail, head, lo, cap, flow, cost)
+
+
+def _potentials_by_flow(n_nodes: int, tail, head, lo, cap, flow, cost) -> np.ndarray:
+    r_tail, r_head, r_cost = _residual(tail, head, lo, cap, flow, cost)
     root = n_nodes
     # Shortest-path tree as a min-cost flow: the root sends one unit to every node along shortest paths.
     s_tail = np.concatenate([r_tail, np.full(n_nodes, root)]).astype(np.int32)

@@ -2,6 +2,12 @@
 
 How it works
 ------------
+Two paths share the network, the levels and the lottery below. The default (``backend="flow"``) solves
+min-cost flows (OR-tools) level by level, fixing after each level the arcs that no optimal flow changes
+(dual prices, see :mod:`pipeline.assign.flow`), and handles minimum sizes by branch and bound on the projects
+(see the "min-cost-flow path" section); it returns the same solution as the MIP whenever the lottery minimiser
+is proven unique, and hands over to the MIP only when it cannot decide that uniqueness itself (rare, small
+instances only; the status then says "repli sur le MIP"). Any other backend name is a pywraplp MIP solver:
 * Pre-checks (:func:`precheck`) catch the common reasons why no assignment exists and name them in French;
   otherwise an infeasible model is diagnosed by re-solving without each family of constraints.
 * Free learners with the same track, allowed ranked list, forbidden projects and published project are
@@ -146,6 +152,9 @@ def precheck(instance: Instance) -> list[str]:
                              f"{projects[pid].max_size}")
     n_learners = len(instance.learners)
     by_track = Counter(learner.track for learner in instance.learners)
+    forbidden_per_track: Counter = Counter()  # (project, track) -> excluded learners of that track
+    for (learner_id, pid) in forbidden:
+        forbidden_per_track[pid, instance.learner(learner_id).track] += 1
     capacity = sum(p.max_size for p in instance.projects)
     if n_learners > capacity:
         conflicts.append(f"{n_learners} apprenants mais seulement {capacity} places maximum au total")
@@ -160,7 +169,7 @@ def precheck(instance: Instance) -> list[str]:
         if count > track_capacity:
             conflicts.append(f"{count} apprenants {track} mais seulement {track_capacity} places maximum dans les "
                              f"projets ouverts aux {track}")
-        reachable = [p for p in open_to if _can_reach_minimum(instance, p, forbidden)]
+        reachable = [p for p in open_to if _can_reach_minimum(p, by_track, forbidden_per_track)]
         if count and open_to and not reachable:
             detail = ", ".join(f"{p.id} : minimum {p.min_size}" for p in open_to[:5])
             conflicts.append(f"{count} apprenant{'s' if count > 1 else ''} {track} mais aucun projet ouvert aux "
@@ -177,21 +186,25 @@ def precheck(instance: Instance) -> list[str]:
                 conflicts.append(f"les projets à ouvrir obligatoirement ({', '.join(must_open)}) demandent au moins "
                                  f"{need_track} apprenants {track} pour {by_track[track]} apprenants {track}")
     fixed_learners = set(by_learner)
+    open_count = Counter(t for p in instance.projects for t in p.tracks)
+    banned: Counter = Counter()  # learner -> forbidden projects open to their track
+    for (learner_id, pid) in forbidden:
+        if instance.learner(learner_id).track in projects[pid].tracks:
+            banned[learner_id] += 1
     for learner in instance.learners:
-        if learner.id in fixed_learners:
+        if learner.id in fixed_learners or not banned[learner.id]:
             continue
-        allowed = [p for p in instance.projects if learner.track in p.tracks and (learner.id, p.id) not in forbidden]
-        if not allowed and any(learner.track in p.tracks for p in instance.projects):
+        if banned[learner.id] == open_count[learner.track] and open_count[learner.track]:
             conflicts.append(f"l'apprenant {learner.id} n'a aucun projet possible : tous les projets ouverts aux "
                              f"{learner.track} lui sont exclus")
     return conflicts
 
 
-def _can_reach_minimum(instance: Instance, project, forbidden: dict) -> bool:
-    eligible = [lr for lr in instance.learners if lr.track in project.tracks and (lr.id, project.id) not in forbidden]
-    per_track = Counter(lr.track for lr in eligible)
-    return len(eligible) >= max(project.min_size, 1) and all(
-        per_track[t] >= need for t, need in project.track_min.items())
+def _can_reach_minimum(project, by_track: Counter, forbidden_per_track: Counter) -> bool:
+    """Enough learners of the project's tracks, not excluded from it, for its minimum(s)."""
+    per_track = {t: by_track[t] - forbidden_per_track[project.id, t] for t in project.tracks}
+    return sum(per_track.values()) >= max(project.min_size, 1) and all(
+        per_track.get(t, 0) >= need for t, need in project.track_min.items())
 
 
 # --- objective ---------------------------------------------------------------------------------------------
@@ -367,6 +380,7 @@ _STATUS = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "FEASIB
 # --- public API --------------------------------------------------------------------------------------------
 
 MAX_DRAWS = 5
+MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 UNIQUENESS_TIME = 2.0  # seconds for the uniqueness proof of each draw
 OBJECTIVE_LABELS = {"egalitarian": "égalitaire", "rank_maximal": "rang maximal", "sum_of_ranks": "somme des rangs"}
 
@@ -801,10 +815,18 @@ class _Node:
     lo: np.ndarray
     cap: np.ndarray
     decisions: dict[int, bool]
+    ranks: int = 0  # how many entries of ``vector`` are rank levels
+    # the optimal flows of the rank levels: lower bounds, then the arcs still free and their capacities
+    face: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def light(self) -> _Node:
+        """What the children need (the face), without the per-arc arrays of this node's own solution."""
+        empty = np.zeros(0, np.int64)
+        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face)
 
 
 def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
-              worse) -> _Node | None | bool:
+              worse, prefix: tuple[int, ...] = ()) -> _Node | None | bool:
     """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
 
     Returns the node (``lo``/``cap`` restricted to the optimal flows), None when infeasible, or False as soon
@@ -812,12 +834,15 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
     """
     n, t, h = model.n_nodes, model.tail, model.head
     base = model.n_free + 1
-    limit = 2**60 // (n + 2) // max(1, model.n_free)
-    values: list[int] = []
+    limit = 2**61 // max(n + 2, model.n_free + 1)  # OR-tools scales costs by the number of nodes
+    values: list[int] = list(prefix)
     flow = None
     i = 0
     todo = len(levels) + (draw_index is not None)
+    face = (lo, cap)
     while i < todo:
+        if i == len(levels):
+            face = (lo, cap)
         if i < len(levels):
             g = 1
             while (levels[i][3] and i + g < len(levels) and levels[i + g][3] and base ** (g + 1) <= limit):
@@ -831,10 +856,11 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
             free = np.flatnonzero(cap > lo)
             cost = np.zeros(t.size, np.int64)
             cost[free] = model.lottery(draw_index, free)
-        try:
-            flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
-        except fl.Infeasible:
-            return None
+        if not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
+            try:  # (else the current flow already meets the trivial bound: optimal as it is)
+                flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
+            except fl.Infeasible:
+                return None
         if group is None:
             used = np.flatnonzero(flow)
             values.append(int(model.lottery(draw_index, used) @ flow[used]))
@@ -843,15 +869,41 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         if worse is not None and worse(values):
             return False
         i += g
-        if i < todo or draw_index is not None:
-            d = fl.potentials(n, t, h, lo, cap, flow, cost)
-            lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
+        d = fl.potentials(n, t, h, lo, cap, flow, cost)  # the restricted network also serves the children
+        lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
     if flow is None:  # no level at all: feasibility only
         try:
             flow = fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
         except fl.Infeasible:
             return None
-    return _Node(tuple(values), flow, lo, cap, {})
+        if worse is not None and worse(values):
+            return False
+    if i == len(levels):
+        face = (lo, cap)
+    free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
+    return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
+                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)))
+
+
+def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
+              draw_index: int | None, worse) -> _Node | None | bool:
+    """A node's relaxation. When the parent's optimal flows for the rank levels include one that meets the
+    node's extra bounds, the node has the same rank levels and its optimal flows are exactly those: only the
+    lottery (or feasibility) is solved, on that much smaller network."""
+    limits = model.bounds(decisions)
+    if limits is None:
+        return None
+    if parent is not None and parent.face is not None:
+        face_lo, free, free_cap = parent.face
+        face_cap = face_lo.astype(np.int64)
+        face_cap[free] = free_cap
+        lo = np.maximum(limits[0], face_lo)
+        cap = np.minimum(limits[1], face_cap)
+        if (lo <= cap).all():
+            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks])
+            if node is not None:
+                return node
+    return _lex_flow(model, *limits, levels, draw_index, worse)
 
 
 @dataclass
@@ -867,13 +919,15 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
                       ties: bool) -> _FlowResult:
     """Lexicographic optimum over the opened sets, best bound first. With ``ties``, nodes whose bound equals
     the incumbent are explored too, so that another optimum with a different opened set is detected."""
-    heap: list[tuple[tuple[int, ...], int, dict[int, bool]]] = [((), 0, {})]
+    heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None]] = [((), 0, {}, None)]
     counter = 1
     best: _Node | None = None
     tie = False
     explored = 0
+    if model.binary and ties:
+        best = _dive(model, levels, draw_index, deadline)  # a first incumbent, for pruning
     while heap:
-        bound, _, decisions = heapq.heappop(heap)
+        bound, _, decisions, parent = heapq.heappop(heap)
         if best is not None and (bound > best.vector or (not ties and bound >= best.vector)):
             break
         if perf_counter() > deadline and best is not None:
@@ -884,9 +938,6 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             raise AssignmentTimeout("aucune affectation trouvée dans le temps imparti (flot, séparation et "
                                     "évaluation)")
         explored += 1
-        limits = model.bounds(decisions)
-        if limits is None:
-            continue
         if best is None:
             worse = None
         elif ties:
@@ -894,7 +945,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
-        node = _lex_flow(model, *limits, levels, draw_index, worse)
+        node = _evaluate(model, decisions, parent, levels, draw_index, worse)
         if not node:
             continue
         node.decisions = decisions
@@ -902,12 +953,13 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if not broken:
             if best is None or node.vector < best.vector:
                 best, tie = node, False
-            elif node.vector == best.vector:
+            elif node.vector == best.vector and not np.array_equal(node.flow, best.flow):
                 tie = True
             continue
         project = broken[0]
+        light = node.light()
         for opened in (False, True):
-            heapq.heappush(heap, (node.vector, counter, {**decisions, project: opened}))
+            heapq.heappush(heap, (node.vector, counter, {**decisions, project: opened}, light))
             counter += 1
     if best is None:
         return _FlowResult(None, True, 0.0, None, explored)
@@ -915,6 +967,22 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     if draw_index is not None:
         unique = False if tie else _unique(model, best)
     return _FlowResult(best, True, 0.0, unique, explored)
+
+
+def _dive(model: _FlowModel, levels: list, draw_index: int | None, deadline: float) -> _Node | None:
+    """A feasible solution by closing every project below its minimum until none is (None if that fails)."""
+    decisions: dict[int, bool] = {}
+    node = None
+    while perf_counter() < deadline:
+        node = _evaluate(model, decisions, node, levels, draw_index, None)
+        if not node:
+            return None
+        broken = model.violations(node.flow, decisions)
+        if not broken:
+            node.decisions = decisions
+            return node
+        decisions = {**decisions, **{i: False for i in broken}}
+    return None
 
 
 def _unique(model: _FlowModel, node: _Node) -> bool | None:
@@ -957,7 +1025,7 @@ def _flow_solve(instance: Instance, homes: dict[str, str], time_limit: float) ->
         if result.node is None:
             raise InfeasibleAssignment(_diagnose(instance, time_limit, "flow"))
         unique = result.unique
-        if unique is None and result.optimal:
+        if unique is None and result.optimal and len(instance.learners) <= MIP_FALLBACK_LEARNERS:
             return None
         if unique is not False or not result.optimal:
             break

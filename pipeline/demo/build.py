@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..stages import applications, eligibility, projects
 from ..stages import commission as commission_stage
-from . import commission, formats, learners, partners
+from . import adjustments, commission, formats, learners, partners
 
 DEMO_SEED = 2025
 
@@ -23,6 +23,9 @@ def demo_files(root: Path) -> dict[str, bytes]:
     catalogue = applications.as_catalogue(decided.retained)
     refused = decided.decisions[decided.decisions["decision_code"] != "retained"].sort_values("project_code")
     files.update(learners.demo_files(catalogue, non_retained=[learners.choice_label(p) for p in refused.head(1).itertuples()]))
+    with commission.workspace(root, files) as edition:
+        applied = applications.ingest(edition, catalogue)
+    files["ajustements.csv"] = adjustments.adjustments_csv(applied.roster, decided.retained, applied.preferences)
     return files
 
 

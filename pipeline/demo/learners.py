@@ -181,7 +181,7 @@ def preference_records(learners: list[dict], catalogue: pd.DataFrame, seed: int 
         return picked
 
     start = datetime(2025, 10, 17, 13, 30)
-    silent = set(rng.sample(range(len(learners)), round(0.08 * len(learners))))
+    silent = set(rng.sample(range(len(learners)), round(0.02 * len(learners))))
     responses, cases = [], {k: [] for k in ("non_respondents", "outsiders", "twice", "repeated", "wrong_track",
                                                "unknown", "non_retained", "gap", "by_email", "by_name", "conflict")}
     cases["deserted"] = [deserted]

@@ -1,0 +1,200 @@
+"""Stage 50 ``assignment`` — Affectation: one retained project per learner, within team sizes and
+open tracks, fixed and forbidden pairs holding, by the edition's objective, ties broken by a seeded
+lottery; every learner told why not a better choice.
+
+This module turns the stage tables into a :class:`pipeline.assign.Instance` and the solution back into
+tables; the optimisation itself is :mod:`pipeline.assign`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..assign import check
+from ..assign.explain import explain, improving_swaps
+from ..assign.model import Instance, Learner, Pair, Project, Solution
+from ..assign.solver import solve
+from ..core.config import MAPPING_FILE, Edition
+from ..core.errors import ConfigError, StagescoError
+from ..core.mapping import column_values, resolve
+from ..core.normalise import clean_text, fold
+from ..core.readers import read_table
+from .eligibility import as_list
+
+ADJUSTMENTS = "adjustments"
+KINDS = {"fixer": "fixed", "fixe": "fixed", "fixed": "fixed", "exclure": "forbidden", "exclusion": "forbidden",
+         "forbidden": "forbidden"}
+
+
+@dataclass
+class AssignmentResult:
+    instance: Instance
+    solution: Solution
+    table: pd.DataFrame  # one row per learner: identity, track, project, rank obtained, explanation
+    reasons: dict = field(default_factory=dict)
+    swaps: list = field(default_factory=list)
+    violations: list = field(default_factory=list)
+    adjustments: pd.DataFrame | None = None
+
+    @property
+    def metrics(self) -> dict:
+        s = self.solution
+        return {
+            "learners": len(self.instance.learners),
+            "assigned": len(s.assignment),
+            "unassigned": len(self.instance.learners) - len(s.assignment),
+            "projects_opened": len(s.opened),
+            "projects_closed": len(s.closed),
+            "rank_profile": list(s.rank_profile),
+            "worst_rank": s.worst_rank,
+            "optimal": bool(s.optimal),
+            "gap": float(s.gap),
+            "first_choice_share": round(s.rank_profile[0] / max(1, len(s.assignment)), 4),
+            "improving_swaps": len(self.swaps),
+            "seed": self.instance.seed,
+        }
+
+
+def settings(edition: Edition) -> dict:
+    section = edition.section("assignment")
+    objective = section.get("objective", "egalitarian")
+    if objective not in ("egalitarian", "rank_maximal", "sum_of_ranks"):
+        raise ConfigError(f"Objectif d'affectation « {objective} » inconnu", file=f"inputs/{edition.name}/edition.yaml",
+                          hint="Valeurs possibles : egalitarian, rank_maximal, sum_of_ranks")
+    return {"objective": objective, "seed": int(section.get("seed", edition.config.get("seed", 0))),
+            "time_limit": float(section.get("time_limit", 120)),
+            "ranks": int((edition.config.get("applications") or {}).get("ranks_asked", 5)),
+            "employer_exclusion": bool(section.get("employer_exclusion", True))}
+
+
+def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -> pd.DataFrame:
+    """The commission's fixed and forbidden pairs, each with its reason; any problem stops the stage."""
+    files = edition.params.edition_files(edition.name)
+    columns = ["learner_id", "project_code", "kind", "reason", "source_row"]
+    if ADJUSTMENTS not in files or not edition.input_path(ADJUSTMENTS).exists():
+        return pd.DataFrame(columns=columns)
+    path = edition.input_path(ADJUSTMENTS)
+    section = edition.mapping.get(ADJUSTMENTS) or {}
+    raw = read_table(path, delimiter=str((section.get("source") or {}).get("delimiter", "auto")),
+                     limits=edition.params.data.get("limits"), display_name=path.name)
+    sources = resolve(raw, section.get("fields") or {}, ["learner_id", "project_code", "adjustment", "reason"],
+                      f"inputs/{edition.name}/{MAPPING_FILE}")
+    values = {name: column_values(raw, src) for name, src in sources.items()}
+    rows, errors = [], []
+    for i, line in enumerate(raw.row_numbers):
+        learner, project = values["learner_id"][i].strip(), values["project_code"][i].strip()
+        kind = KINDS.get(fold(values["adjustment"][i]))
+        reason, _ = clean_text(values["reason"][i])
+        where = f"ligne {line}"
+        if learner not in learners:
+            errors.append(f"{where} : apprenant « {learner} » absent de la promotion")
+        if project not in projects:
+            errors.append(f"{where} : projet « {project} » non retenu")
+        if kind is None:
+            errors.append(f"{where} : type « {values['adjustment'][i]} » inconnu (fixer ou exclure)")
+        if not reason:
+            errors.append(f"{where} : motif obligatoire")
+        rows.append({"learner_id": learner, "project_code": project, "kind": kind, "reason": reason, "source_row": line})
+    if errors:
+        raise StagescoError("Le fichier d'ajustements contient des erreurs :\n- " + "\n- ".join(errors), file=path.name,
+                            hint="Corrigez-le et relancez")
+    return pd.DataFrame(rows, columns=columns)
+
+
+def employer_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
+    """A learner is not placed in the structure that employs them (conflict of interest)."""
+    by_name = {fold(name): code for code, name in zip(retained["project_code"], retained["structure_name"])}
+    pairs = []
+    for row in roster.itertuples():
+        if isinstance(row.employer, str) and fold(row.employer) in by_name:
+            pairs.append(Pair(row.learner_id, by_name[fold(row.employer)], "employeur (conflit d'intérêts)"))
+    return pairs
+
+
+def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame,
+                   adjustments: pd.DataFrame, cfg: dict) -> Instance:
+    prefs = preferences.sort_values(["learner_id", "rank"]).groupby("learner_id")["project_code"].apply(tuple).to_dict()
+    learners = tuple(Learner(row.learner_id, row.track, prefs.get(row.learner_id, ()))
+                     for row in roster.sort_values("learner_id").itertuples())
+    projects = tuple(Project(row.project_code, int(row.decided_team_min), int(row.decided_team_max),
+                             frozenset(as_list(row.tracks_open))) for row in retained.sort_values("project_code").itertuples())
+    fixed = tuple(Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "fixed")
+    forbidden = [Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "forbidden"]
+    if cfg["employer_exclusion"]:
+        known = {(p.learner, p.project) for p in forbidden}
+        forbidden += [p for p in employer_pairs(roster, retained) if (p.learner, p.project) not in known]
+    return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
+                    forbidden=tuple(sorted(forbidden, key=lambda p: (p.learner, p.project))),
+                    seed=cfg["seed"], objective=cfg["objective"])
+
+
+def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame) -> AssignmentResult:
+    cfg = settings(edition)
+    adjustments = read_adjustments(edition, set(roster["learner_id"]), set(retained["project_code"]))
+    instance = build_instance(edition, retained, roster, preferences, adjustments, cfg)
+    solution = solve(instance, time_limit=cfg["time_limit"])
+    violations = check.violations(instance, solution)
+    if violations:  # an independent re-check of every constraint: never publish a wrong assignment
+        raise StagescoError("Affectation incohérente (contrôle indépendant) : " + " ; ".join(violations[:5]))
+    reasons = explain(instance, solution, time_limit=cfg["time_limit"])
+    table = result_table(instance, solution, reasons, roster, retained)
+    return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
+                            swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments)
+
+
+def rank_text(rank: int, ranks: int) -> str:
+    if rank > ranks:
+        return "projet non classé"
+    return "1er choix" if rank == 1 else f"{rank}e choix"
+
+
+def result_table(instance: Instance, solution: Solution, reasons: dict, roster: pd.DataFrame,
+                 retained: pd.DataFrame) -> pd.DataFrame:
+    titles = dict(zip(retained["project_code"], retained["title"]))
+    people = roster.set_index("learner_id")
+    rows = []
+    for learner in instance.learners:
+        project = solution.assignment[learner.id]
+        rank = solution.ranks[learner.id]
+        why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
+        if not learner.preferences:
+            why = ["aucune candidature valide : placé(e) sur un projet ouvert à sa filière qui avait de la place"]
+        rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
+                     "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
+                     "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,
+                     "rank_label": rank_text(rank, instance.ranks), "explanation": "\n".join(why)})
+    return pd.DataFrame(rows)
+
+
+def what_if(edition: Edition, changes: list[str], retained: pd.DataFrame, roster: pd.DataFrame,
+            preferences: pd.DataFrame, current: pd.DataFrame) -> list[str]:
+    """Re-solve with team sizes changed (``P7KQ2.max=10``, ``P7KQ2.min=3``) and say what would change;
+    writes nothing (for the commission's meeting)."""
+    retained = retained.copy()
+    for change in changes:
+        try:
+            target, value = change.split("=", 1)
+            code, attribute = target.rsplit(".", 1)
+            column = {"min": "decided_team_min", "max": "decided_team_max"}[attribute]
+            number = int(value)
+        except (ValueError, KeyError):
+            raise StagescoError(f"Modification « {change} » illisible", hint="Écrivez par exemple P7KQ2.max=10 ou P7KQ2.min=3")
+        if code not in set(retained["project_code"]):
+            raise StagescoError(f"Projet « {code} » non retenu", hint="Utilisez le code d'un projet retenu")
+        retained.loc[retained["project_code"] == code, column] = number
+    cfg = settings(edition)
+    adjustments = read_adjustments(edition, set(roster["learner_id"]), set(retained["project_code"]))
+    instance = build_instance(edition, retained, roster, preferences, adjustments, cfg)
+    solution = solve(instance, time_limit=cfg["time_limit"])
+    before = current.set_index("learner_id")
+    ranks = instance.ranks
+    old_profile = [int((before["rank"] == r).sum()) for r in range(1, ranks + 1)] + [int((before["rank"] > ranks).sum())]
+    lines = [f"Profil des rangs actuel : {old_profile}", f"Profil des rangs simulé : {list(solution.rank_profile)}",
+             f"Projets fermés : {', '.join(solution.closed) or 'aucun'} ; {solution.status}"]
+    moves = [(lid, before.loc[lid, "project_code"], project, int(before.loc[lid, "rank"]), solution.ranks[lid])
+             for lid, project in sorted(solution.assignment.items()) if before.loc[lid, "project_code"] != project]
+    lines.append(f"{len(moves)} apprenant(s) changeraient de projet :")
+    lines += [f"  {lid} : {old} ({rank_text(r0, ranks)}) → {new} ({rank_text(r1, ranks)})" for lid, old, new, r0, r1 in moves]
+    return lines

@@ -1,0 +1,143 @@
+"""Outputs and report fragments of stage 50 ``assignment``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import atomic, charts, html, mail
+from ..core.config import Edition
+from ..core.errors import StagescoError
+from ..core.stage import write_metrics
+from ..core.workbook import Sheet, write_workbook
+from .assignment import AssignmentResult, rank_text
+
+LABELS = {"learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
+          "track": "Filière", "project_code": "Code projet", "title": "Titre du projet", "rank": "Rang obtenu",
+          "rank_label": "Choix obtenu", "explanation": "Pourquoi pas un meilleur choix", "size": "Effectif",
+          "team_min": "Minimum", "team_max": "Maximum", "status": "État", "applicants": "Candidats",
+          "reason": "Motif", "kind": "Type", "departement": "Département du projet", "learners": "Apprenants",
+          "first": "1er choix", "top3": "Dans les 3 premiers", "unranked": "Non classé", "mean_rank": "Rang moyen"}
+TABLE_COLUMNS = ["learner_id", "last_name", "first_name", "track", "project_code", "title", "rank_label", "explanation"]
+
+
+def fill_table(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.Series) -> pd.DataFrame:
+    sizes = result.table["project_code"].value_counts()
+    frame = retained[["project_code", "title", "decided_team_min", "decided_team_max"]].copy()
+    frame["size"] = frame["project_code"].map(sizes).fillna(0).astype(int)
+    frame["applicants"] = frame["project_code"].map(applicants).fillna(0).astype(int)
+    frame["status"] = ["ouvert" if code in result.solution.opened else "fermé" for code in frame["project_code"]]
+    return frame.rename(columns={"decided_team_min": "team_min", "decided_team_max": "team_max"}).sort_values("project_code")
+
+
+def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, applicants: pd.Series,
+                  out: Path) -> list[dict]:
+    with atomic.atomic_path(out / "affectations.parquet") as tmp:
+        result.table.to_parquet(tmp, index=False)
+    sheets = [Sheet("Affectations", result.table[TABLE_COLUMNS], labels=LABELS),
+              Sheet("Projets", fill_table(result, retained, applicants), labels=LABELS)]
+    for code in sorted(result.solution.opened):
+        team = result.table[result.table["project_code"] == code]
+        sheets.append(Sheet(f"Équipe {code}", team[["learner_id", "last_name", "first_name", "track", "rank_label"]]
+                            .sort_values(["last_name", "first_name"]), labels=LABELS))
+    write_workbook(out / "affectations.xlsx", sheets)
+    sent = write_learner_mails(result, edition, retained, out / "outbox")
+    write_metrics(out, result.metrics)
+    return sent
+
+
+def write_learner_mails(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, outbox: Path) -> list[dict]:
+    """One draft per learner with only their own result."""
+    school = edition.section("school")
+    template = edition.section("assignment")["notification"]
+    sender = mail.address(school["name"], school["email"])
+    domain = school["email"].rsplit("@", 1)[-1]
+    trainers = dict(zip(retained["project_code"], retained["trainer"]))
+    summary = []
+    for row in result.table.itertuples():
+        explanation = ("Les choix que vous aviez classés avant celui-ci n'ont pas pu vous être attribués :\n"
+                       + "\n".join(f"- {line}" for line in row.explanation.split("\n"))) if row.rank > 1 else ""
+        values = {"first_name": row.first_name, "last_name": row.last_name, "title": row.title, "code": row.project_code,
+                  "rank_label": row.rank_label, "explanation": explanation, "trainer": trainers.get(row.project_code) or "-",
+                  "start": f"{edition.when('start'):%d/%m/%Y}", "end": f"{edition.when('end'):%d/%m/%Y}",
+                  "school": school["name"]}
+        try:
+            to = mail.address(f"{row.first_name} {row.last_name}", row.email)
+        except StagescoError as exc:
+            summary.append({"learner_id": row.learner_id, "file": "", "status": f"non rédigé : {exc.message}"})
+            continue
+        draft = mail.Draft(f"{row.learner_id}.eml", to, template["subject"].format(**values),
+                           template["body"].format(**values),
+                           mail.message_id(edition.name, "affectation", row.learner_id, domain=domain))
+        atomic.write_bytes(outbox / draft.file_name, mail.render(draft, sender))
+        summary.append({"learner_id": row.learner_id, "file": draft.file_name, "status": "brouillon prêt"})
+    return summary
+
+
+# --- report fragments ---------------------------------------------------------------------------------
+def summary(result: AssignmentResult) -> str:
+    m, s = result.metrics, result.solution
+    profile = ", ".join(f"{n} au {rank_text(r + 1, result.instance.ranks)}" for r, n in enumerate(s.rank_profile[:-1]) if n)
+    text = (f"{m['assigned']} apprenants affectés sur {m['learners']} ; {m['projects_opened']} projets ouverts, "
+            f"{m['projects_closed']} fermé(s). Répartition : {profile}"
+            + (f", {s.rank_profile[-1]} sur un projet qu'ils n'avaient pas classé" if s.rank_profile[-1] else "")
+            + f". Objectif : {objective_label(result.instance.objective)}. Solveur : {s.status}. Graine du tirage au sort "
+            f"départageant les ex aequo : {result.instance.seed}. Aucun échange de projets entre deux apprenants ne "
+            "permettrait à l'un et l'autre d'obtenir un meilleur choix." if not result.swaps else
+            f". {len(result.swaps)} échange(s) amélioreraient deux apprenants.")
+    return html.figures([("apprenants affectés", f"{m['assigned']} / {m['learners']}"),
+                         ("au 1er choix", f"{round(100 * m['first_choice_share'])} %"),
+                         ("projets ouverts", m["projects_opened"]), ("projets fermés", m["projects_closed"])]) \
+        + html.paragraph(text)
+
+
+def objective_label(objective: str) -> str:
+    return {"egalitarian": "égalitaire (le moins d'apprenants possible au pire rang, puis au rang suivant…)",
+            "rank_maximal": "maximum de premiers choix, puis de deuxièmes…",
+            "sum_of_ranks": "somme des rangs minimale"}[objective]
+
+
+def profile_chart(result: AssignmentResult) -> str:
+    labels = [rank_text(r, result.instance.ranks) for r in range(1, result.instance.ranks + 2)]
+    return charts.bar_chart(labels, list(result.solution.rank_profile), title="Choix obtenu par les apprenants")
+
+
+def fill_block(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.Series) -> str:
+    return html.table(fill_table(result, retained, applicants).reset_index(drop=True), labels=LABELS)
+
+
+def closed_block(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.Series) -> str:
+    if not result.solution.closed:
+        return html.paragraph("Tous les projets retenus sont ouverts.")
+    mins = dict(zip(retained["project_code"], retained["decided_team_min"]))
+    return html.bullets([f"{code} : {int(applicants.get(code, 0))} candidat(s) pour un minimum de {int(mins[code])} ; "
+                         "l'ouvrir aurait obligé à y placer des apprenants qui ne l'avaient pas choisi"
+                         for code in result.solution.closed])
+
+
+def fairness_block(result: AssignmentResult, retained: pd.DataFrame) -> str:
+    table = result.table.merge(retained[["project_code", "departement"]], on="project_code", how="left")
+    ranks = result.instance.ranks
+
+    def summarise(key: str) -> pd.DataFrame:
+        rows = []
+        for value, group in table.groupby(key, sort=True):
+            rows.append({key: value, "learners": len(group), "first": int((group["rank"] == 1).sum()),
+                         "top3": int((group["rank"] <= 3).sum()), "unranked": int((group["rank"] > ranks).sum()),
+                         "mean_rank": round(float(group["rank"].clip(upper=ranks + 1).mean()), 2)})
+        return pd.DataFrame(rows)
+
+    return ("<h3>Par filière</h3>" + html.table(summarise("track"), labels=LABELS)
+            + "<h3>Par département du projet</h3>" + html.table(summarise("departement"), labels=LABELS))
+
+
+def adjustments_block(result: AssignmentResult) -> str:
+    pairs = [{"learner_id": p.learner, "project_code": p.project, "kind": "fixée", "reason": p.reason} for p in result.instance.fixed]
+    pairs += [{"learner_id": p.learner, "project_code": p.project, "kind": "exclue", "reason": p.reason}
+              for p in result.instance.forbidden]
+    return html.table(pd.DataFrame(pairs), labels=LABELS, empty="Aucun ajustement.")
+
+
+def learners_block(result: AssignmentResult) -> str:
+    return html.table(result.table[["learner_id", "track", "project_code", "rank_label", "explanation"]], labels=LABELS)
