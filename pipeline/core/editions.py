@@ -28,8 +28,17 @@ def new_edition(name: str, source: str, *, with_data: bool = False, root: Path |
         shutil.copy2(src / config, dst / config)
     if with_data:
         for file in files.values():
-            if (src / file).exists():
+            if (src / file).is_dir():
+                shutil.copytree(src / file, dst / file)
+            elif (src / file).exists():
                 shutil.copy2(src / file, dst / file)
+    followup = files.get("followup")
+    if followup and not (dst / followup).exists():
+        (dst / followup).mkdir()
+        (dst / followup / "LISEZMOI.txt").write_text(
+            "Déposez ici, au fil de l'édition : le classeur de suivi des conventions rempli (suivi_conventions.xlsx),\n"
+            "les classeurs d'évaluation des référents (evaluations/<code projet>.xlsx) et la liste des jurés\n"
+            "volontaires (jures_volontaires.csv).\n", encoding="utf-8")
     _add_to_params(root / "params.yaml", name, files)
     return dst
 

@@ -37,7 +37,12 @@ def package_versions(names: list[str]) -> dict[str, str]:
 
 
 def footer_html(edition: Edition, stage: StageSpec) -> str:
-    inputs = [p for p in edition.stage_inputs(stage) + edition.stage_reads(stage) if p.exists()]
+    inputs = []
+    for path in edition.stage_inputs(stage) + edition.stage_reads(stage):
+        if path.is_dir():
+            inputs += sorted((f for f in path.rglob("*") if f.is_file()), key=lambda f: f.as_posix())
+        elif path.exists():
+            inputs.append(path)
     rows = "".join(f"<tr><td><code>{escape(relative(p, edition.root))}</code></td><td><code>{sha256(p)}</code></td></tr>"
                    for p in inputs)
     used = {key: edition.config[key] for key in stage.config if key in edition.config}

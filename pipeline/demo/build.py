@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..stages import applications, eligibility, projects
+from ..stages import applications, assignment, eligibility, projects
 from ..stages import commission as commission_stage
-from . import adjustments, commission, formats, learners, partners
+from . import adjustments, commission, followup, formats, learners, partners
 
 DEMO_SEED = 2025
 
@@ -26,6 +26,10 @@ def demo_files(root: Path) -> dict[str, bytes]:
     with commission.workspace(root, files) as edition:
         applied = applications.ingest(edition, catalogue)
     files["ajustements.csv"] = adjustments.adjustments_csv(applied.roster, decided.retained, applied.preferences)
+    with commission.workspace(root, files) as edition:
+        placed = assignment.run(edition, decided.retained, applied.roster, applied.preferences).table
+        follow = followup.demo_files(edition, decided.retained, applied.roster, placed[["learner_id", "project_code"]])
+    files.update({f"suivi/{name}": data for name, data in follow.items()})
     return files
 
 
@@ -35,6 +39,7 @@ def write_demo(root: Path) -> list[Path]:
     written = []
     for name, data in demo_files(root).items():
         path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
     return written

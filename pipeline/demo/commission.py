@@ -44,6 +44,7 @@ def workspace(root: Path, files: dict[str, bytes]):
         for name in ("edition.yaml", "mapping.yaml"):
             shutil.copy(root / "inputs" / "demo" / name, folder / name)
         for name, data in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
         yield Edition.load("demo", work)
 

@@ -1,0 +1,70 @@
+"""Outputs and report fragments of stage 60 ``conventions``.
+
+The stage writes the conventions and the tracking workbook to fill even before the filled one comes
+back (it lives in the edition's follow-up folder ``inputs/<edition>/suivi/``), so there is no deadlock:
+until then every signature is reported missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import atomic, html
+from ..core.config import Edition
+from ..core.stage import write_metrics
+from ..core.workbook import Sheet, write_workbook
+from . import conventions
+
+FOLLOWUP_KEY = "followup"  # editions.<e>.files.followup: the follow-up folder
+TRACKING_FILE = "suivi_conventions.xlsx"
+LABELS = {"project_code": "Code projet", "structure_name": "Structure", "status": "État", "details": "Ce qui manque ou ne va pas",
+          "late": "En retard", "out_of_order": "Dans le désordre"}
+
+
+def tracking_path(edition: Edition) -> Path:
+    return edition.input_path(FOLLOWUP_KEY) / TRACKING_FILE
+
+
+def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
+        out: Path) -> conventions.ConventionsResult | None:
+    """DOCX conventions and the blank tracking workbook; the filled workbook read back when present."""
+    for name, data in conventions.render_all(retained, assignment, roster, edition).items():
+        atomic.write_bytes(out / "conventions" / name, data)
+    write_workbook(out / TRACKING_FILE, conventions.tracking_sheets(retained, assignment, edition))
+    path = tracking_path(edition)
+    result = conventions.read_tracking(path, edition, retained, assignment) if path.exists() else None
+    opened = conventions.opened(retained, assignment)
+    metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
+                                             "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0}
+    metrics["tracking_received"] = result is not None
+    write_metrics(out, metrics)
+    return result
+
+
+def summary(result: conventions.ConventionsResult | None, edition: Edition) -> str:
+    if result is None:
+        return html.paragraph(f"Le classeur de suivi rempli n'est pas encore revenu : déposez-le sous "
+                              f"inputs/{edition.name}/suivi/{TRACKING_FILE} puis relancez. Toutes les signatures sont "
+                              "comptées comme manquantes.")
+    m = result.metrics
+    return html.figures([("conventions", m["conventions"]), ("entièrement signées", m["fully_signed"]),
+                         ("en retard", m["late"]), ("signées dans le désordre", m["out_of_order"])]) + html.paragraph(
+        f"Date limite des signatures : {result.deadline:%d/%m/%Y}. {m['missing']} convention(s) incomplète(s), "
+        f"{m['signatures_missing']} signature(s) manquante(s).")
+
+
+def problems_block(result: conventions.ConventionsResult | None) -> str:
+    if result is None:
+        return ""
+    lines = conventions.messages(result)
+    return (html.bullets(lines, css_class="note") if lines else html.paragraph("Toutes les conventions sont signées à temps et dans l'ordre.")) \
+        + html.bullets(result.warnings)
+
+
+def table_block(result: conventions.ConventionsResult | None) -> str:
+    if result is None:
+        return ""
+    cols = [c for c in ["project_code", "structure_name", "status", "late", "out_of_order", "details"] if c in result.conventions]
+    return html.table(result.conventions[cols], labels=LABELS)
