@@ -14,10 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pandera.pandas as pa
 
 from schemas.applications import preferences_schema, roster_schema
-from schemas.checks import REQUIRED_MESSAGE
 from schemas.fields import table_fields
 
 from ..core.config import EDITION_FILE, MAPPING_FILE, Edition
@@ -26,6 +24,7 @@ from ..core.mapping import FieldSource, column_values, resolve
 from ..core.moodle import MoodleExport, read_moodle_export
 from ..core.normalise import clean_text, fold, parse_choice
 from ..core.readers import RawTable, read_table
+from ..core.validation import schema_problems
 
 ROSTER = "roster"
 TABLE = "applications"
@@ -176,7 +175,7 @@ def parse_roster(raw: RawTable, mapping_fields: dict, mapping_file: str = MAPPIN
         columns[meta.name] = [(parse_choice(t, src.values) if src and src.values else clean_text(t))[0] for t in texts]
     frame = pd.DataFrame(columns, index=range(len(raw.rows)), dtype=object)
     frame["source_row"] = pd.array(raw.row_numbers, dtype="Int64")
-    problems = _schema_problems(roster_schema(), frame, raw, sources)
+    problems = schema_problems(roster_schema(), frame, raw, sources)
     problems += [(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     bad = {p[0] for p in problems}
     seen: dict[str, int] = {}
@@ -198,25 +197,6 @@ def parse_roster(raw: RawTable, mapping_fields: dict, mapping_file: str = MAPPIN
     ], columns=REJECTED_COLUMNS)
     roster = frame.drop(index=sorted(bad)).reset_index(drop=True)[[m.name for m in table_fields(ROSTER)]]
     return roster, rejected
-
-
-def _schema_problems(schema: pa.DataFrameSchema, frame: pd.DataFrame, raw: RawTable,
-                     sources: dict[str, FieldSource]) -> list[tuple[int, str, str, str]]:
-    """pandera, lazily: every failing check of every row as ``(index, column label, value read, reason)``."""
-    try:
-        schema.validate(frame, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    problems = []
-    for case in cases.itertuples(index=False):
-        if pd.isna(case.index):
-            continue
-        index, src = int(case.index), sources.get(str(case.column))
-        value = raw.rows[index][raw.columns.index(src.columns[0])] if src else str(case.failure_case)
-        reason = REQUIRED_MESSAGE if str(case.check) == "not_nullable" else str(case.check)
-        problems.append((index, src.label if src else str(case.column), value, reason))
-    return problems
 
 
 # --- Who answered ---------------------------------------------------------------------------------------

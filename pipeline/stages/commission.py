@@ -20,6 +20,7 @@ from ..core.config import Edition
 from ..core.errors import StagescoError
 from ..core.normalise import clean_text, fold, parse_integer
 from ..core.readers import read_table
+from ..core.validation import row_key
 from .eligibility import as_list
 from .eligibility_report import DECISION_FACTS, DECISION_INPUTS
 
@@ -83,17 +84,10 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
 
     for row, line in zip(raw.rows, raw.row_numbers):
         code = cell(row, "project_code").strip()
-        where = f"ligne {line}" + (f" ({code})" if code else "")
-        if not code:
-            errors.append(f"{where} : code projet vide")
+        where, error = row_key(code, line, known.index, seen, "projet inconnu (absent du dossier d'éligibilité)")
+        if error:
+            errors.append(error)
             continue
-        if code not in known.index:
-            errors.append(f"{where} : projet inconnu (absent du dossier d'éligibilité)")
-            continue
-        if code in seen:
-            errors.append(f"{where} : projet déjà présent ligne {seen[code]}")
-            continue
-        seen[code] = line
         raw_decision = cell(row, "decision")
         decision = decisions.get(fold(raw_decision))
         if not raw_decision.strip():

@@ -37,6 +37,7 @@ from ..core.config import Edition
 from ..core.errors import ConfigError, StagescoError
 from ..core.normalise import clean_text, fold, parse_datetime
 from ..core.readers import read_table
+from ..core.validation import row_key
 from ..core.workbook import Sheet
 from .eligibility import as_list
 
@@ -335,17 +336,10 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
     errors, warnings, records, seen = [], [], [], {}
     for row, line in zip(raw.rows, raw.row_numbers):
         code = row[columns["project_code"]].strip()
-        where = f"ligne {line}" + (f" ({code})" if code else "")
-        if not code:
-            errors.append(f"{where} : code projet vide")
+        where, error = row_key(code, line, known.index, seen, "projet inconnu (aucune convention pour ce projet)")
+        if error:
+            errors.append(error)
             continue
-        if code not in known.index:
-            errors.append(f"{where} : projet inconnu (aucune convention pour ce projet)")
-            continue
-        if code in seen:
-            errors.append(f"{where} : projet déjà présent ligne {seen[code]}")
-            continue
-        seen[code] = line
         dates = {}
         for name in SIGNATORIES:
             value, reason = parse_signature_date(row[columns[name]])

@@ -8,17 +8,16 @@ import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pandera.pandas as pa
 
 from schemas.fields import table_fields
 from schemas.projects import projects_schema
-from schemas.checks import REQUIRED_MESSAGE
 
 from ..core.config import MAPPING_FILE, Edition
 from ..core.mapping import FieldSource, column_values, option_values, resolve
 from ..core.normalise import (clean_postcode, clean_text, fold, parse_boolean, parse_choice, parse_datetime,
                         parse_integer, parse_multi, parse_number, postcode_to_departement)
 from ..core.readers import RawTable, read_table
+from ..core.validation import schema_problems
 
 TABLE = "projects"
 DERIVED = {"project_code", "source_row", "departement"}
@@ -134,23 +133,7 @@ def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg:
 
 def validate(frame: pd.DataFrame, raw: RawTable, sources: dict[str, FieldSource]) -> list[Problem]:
     """pandera, lazily: every failing check of every row becomes a :class:`Problem`."""
-    try:
-        projects_schema().validate(frame, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    problems = []
-    for case in cases.itertuples(index=False):
-        if pd.isna(case.index):
-            continue
-        index = int(case.index)
-        column = str(case.column)
-        src = sources.get(column)
-        label = src.label if src else column
-        value = raw.rows[index][raw.columns.index(src.columns[0])] if src and not src.options else str(case.failure_case)
-        reason = REQUIRED_MESSAGE if str(case.check) == "not_nullable" else str(case.check)
-        problems.append(Problem(index, label, value, reason))
-    return problems
+    return [Problem(*case) for case in schema_problems(projects_schema(), frame, raw, sources)]
 
 
 def structure_key(row) -> str:
