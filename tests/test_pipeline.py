@@ -21,7 +21,8 @@ NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?
 def test_projects_outputs_and_metrics(demo_run):
     out = demo_run / "outputs" / "demo" / "projects"
     assert {p.name for p in out.iterdir()} == {"report.html", "projets.xlsx", "rejets.xlsx", "metrics.json",
-                                              "projets.parquet"}
+                                              "projets.parquet", "warnings.json"}
+    assert any("une centaine" in w for w in json.loads((out / "warnings.json").read_text(encoding="utf-8")))
     m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert m["rows_read"] == m["projects_accepted"] + m["rows_rejected"] + m["duplicates_superseded"]
     assert m["rows_read"] >= 40 and m["duplicates_superseded"] == 3 and m["rows_rejected"] >= 1
@@ -134,6 +135,7 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
     done = stagesco(root, "status", "2026")
     assert done.returncode == 0 and "rien à faire" in done.stdout and "en attente" not in done.stdout
     index = (root / "outputs" / "2026" / "index.html").read_text(encoding="utf-8")
+    assert "point(s) d'attention" in index and "fermé (pas assez de candidats" in index
     for link in ("projects/report.html", "eligibility/decisions_commission.xlsx", "commission/catalogue.html",
                  "commission/outbox/", "applications/candidatures.xlsx"):
         assert f'href="{link}"' in index, link

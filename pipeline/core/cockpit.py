@@ -6,6 +6,7 @@ It shows today's date, so it is not a DVC output: it is git-ignored and left out
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -61,6 +62,14 @@ def stage_files(edition: Edition, status: StageStatus) -> list[dict]:
     return out
 
 
+def stage_warnings(edition: Edition, status: StageStatus) -> list[str]:
+    path = edition.outputs / status.stage.folder / "warnings.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
+
+
 def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -68,7 +77,7 @@ def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
     labels = edition.params.data.get("metric_labels") or {}
     stages = [{"number": f"{s.stage.number:02d}", "label": s.stage.label, "state": s.state, "state_label": s.label,
                "detail": s.detail, "metrics": [(labels.get(k, k), s.metrics[k]) for k in s.stage.metrics if k in s.metrics],
-               "files": stage_files(edition, s)} for s in statuses]
+               "files": stage_files(edition, s), "warnings": stage_warnings(edition, s)} for s in statuses]
     page = env.get_template("index.html.j2").render(
         css=(TEMPLATES / "report.css").read_text(encoding="utf-8"), edition_title=edition.title,
         edition_name=edition.name, today=f"{now:%d/%m/%Y}", next_action=next_action(statuses),

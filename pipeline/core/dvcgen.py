@@ -94,7 +94,7 @@ def generate(root: Path | None = None) -> str:
                 "deps": deps,
                 "params": ["limits", "report", "vocabulary", f"stages.{name}",
                            {f"inputs/${{key}}/edition.yaml": list(stage.config)}],
-                "outs": [f"outputs/${{key}}/{stage.folder}/{out}" for out in spec.get("outs", [])],
+                "outs": [f"outputs/${{key}}/{stage.folder}/{out}" for out in [*spec.get("outs", []), "warnings.json"]],
                 "metrics": [{f"outputs/${{key}}/{stage.folder}/metrics.json": {"cache": False}}],
             },
         }

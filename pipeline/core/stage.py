@@ -30,5 +30,11 @@ def read_output(edition: Edition, relpath: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def write_metrics(stage_dir: Path, metrics: dict) -> None:
+WARNINGS_FILE = "warnings.json"
+
+
+def write_metrics(stage_dir: Path, metrics: dict, warnings: list[str] | None = None) -> None:
+    """``metrics.json`` (DVC metrics) and ``warnings.json``: what the stage wants the analyst to see
+    (shown on the edition's home page), in French, possibly empty."""
     atomic.write_json(Path(stage_dir) / "metrics.json", metrics)
+    atomic.write_json(Path(stage_dir) / WARNINGS_FILE, [str(w) for w in (warnings or [])])

@@ -39,7 +39,9 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
         Sheet("Rejets", result.rejected[REJECTED_COLUMNS], labels=LABELS),
         Sheet("Candidatures remplacées", result.superseded[SUPERSEDED_COLUMNS], labels=LABELS),
     ])
-    write_metrics(out, result.metrics)
+    short = [f"{r.project_code} : {r.applicants} candidat(s) pour un minimum de {r.team_min}"
+             for r in result.demand[result.demand["under_minimum"]].itertuples()]
+    write_metrics(out, result.metrics, short + result.notes)
 
 
 def summary(result: ApplicationsResult) -> str:

@@ -43,7 +43,9 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
                             .sort_values(["last_name", "first_name"]), labels=LABELS))
     write_workbook(out / "affectations.xlsx", sheets)
     sent = write_learner_mails(result, edition, retained, out / "outbox")
-    write_metrics(out, result.metrics)
+    closed = [f"projet {code} fermé (pas assez de candidats pour son minimum)" for code in result.solution.closed]
+    unsent = [f"{s['learner_id']} : courriel {s['status']}" for s in sent if not s["file"]]
+    write_metrics(out, result.metrics, closed + unsent + ([] if result.solution.optimal else [result.solution.status]))
     return sent
 
 

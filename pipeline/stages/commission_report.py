@@ -45,7 +45,8 @@ def write_outputs(result: CommissionResult, edition: Edition, out: Path) -> list
               labels={"file": "Fichier", "to": "Destinataire", "subject": "Objet", "status": "État"}),
     ])
     atomic.write_text(out / "catalogue.html", catalogue_html(result, edition))
-    write_metrics(out, result.metrics)
+    unsent = [f"{s['project_code']} : courriel {s['status']}" for s in sent if not s["file"]]
+    write_metrics(out, result.metrics, result.warnings + unsent)
     return sent
 
 

@@ -39,7 +39,8 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
     metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
                                              "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0}
     metrics["tracking_received"] = result is not None
-    write_metrics(out, metrics)
+    notes = conventions.messages(result) if result else [f"classeur de suivi rempli non reçu (inputs/{edition.name}/suivi/{TRACKING_FILE})"]
+    write_metrics(out, metrics, notes)
     return result
 
 

@@ -34,7 +34,8 @@ def write_outputs(result: EligibilityResult, edition: Edition, out: Path) -> Non
         result.results.to_parquet(tmp, index=False)
     write_workbook(out / "eligibilite.xlsx", [eligibility_sheet(result, edition), rules_sheet(result)])
     write_workbook(out / "decisions_commission.xlsx", decision_sheets(result, edition))
-    write_metrics(out, result.metrics)
+    review = result.projects[result.projects["status_code"] == "review"]
+    write_metrics(out, result.metrics, [f"{r.project_code} à examiner : {r.status_reasons}" for r in review.itertuples()])
 
 
 def eligibility_sheet(result: EligibilityResult, edition: Edition) -> Sheet:

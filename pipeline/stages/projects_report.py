@@ -32,7 +32,8 @@ def write_outputs(result: ProjectsResult, edition: Edition, out: Path) -> None:
         Sheet("Rejets", result.rejected, labels=REJECT_LABELS),
         Sheet("Soumissions remplacées", result.superseded, labels=SUPERSEDED_LABELS),
     ])
-    write_metrics(out, result.metrics)
+    rejected = [f"ligne {r.source_row}, colonne « {r.column} » : {r.reason}" for r in result.rejected.itertuples()]
+    write_metrics(out, result.metrics, rejected + result.notes)
 
 
 def summary(result: ProjectsResult) -> str:
