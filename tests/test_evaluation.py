@@ -21,17 +21,7 @@ from pipeline.core.workbook import write_workbook
 from pipeline.demo import followup
 from pipeline.stages import evaluation as ev
 from pipeline.stages import juries as ju
-from tests.test_conventions import demo_inputs, make_edition, small_case
-
-
-@pytest.fixture(scope="module")
-def edition():
-    return make_edition()
-
-
-@pytest.fixture(scope="module")
-def case():
-    return small_case()
+from tests.test_conventions import case, demo_inputs, edition, make_edition, small_case  # noqa: F401 (fixtures)
 
 
 def blank(tmp_path, edition, case) -> dict:

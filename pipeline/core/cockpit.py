@@ -19,13 +19,6 @@ from .config import Edition
 from .status import StageStatus, next_action
 
 TEMPLATES = Path(__file__).with_name("templates")
-CALENDAR_LABELS = {
-    "submission_deadline": "date limite de dépôt des projets", "commission": "commission d'attribution",
-    "partners_informed": "partenaires informés", "conventions_from": "édition des conventions",
-    "presentation": "présentation des projets aux apprenants", "applications_close": "clôture des candidatures",
-    "assignment_published": "publication des affectations", "start": "début des stages collectifs",
-    "end": "fin des stages collectifs", "restitution": "restitutions publiques",
-}
 
 
 def today() -> date:
@@ -36,9 +29,10 @@ def today() -> date:
 
 def calendar(edition: Edition, now: date) -> list[dict]:
     items = []
+    labels = edition.params.data.get("calendar_labels") or {}
     for key in (edition.config.get("calendar") or {}):
         when = edition.when(key).date()
-        items.append({"sort": when, "date": f"{when:%d/%m/%Y}", "label": CALENDAR_LABELS.get(key, key),
+        items.append({"sort": when, "date": f"{when:%d/%m/%Y}", "label": labels.get(key, key),
                       "when": "today" if when == now else "past" if when < now else "future"})
     items.sort(key=lambda i: i["sort"])
     if not any(i["when"] == "today" for i in items):
