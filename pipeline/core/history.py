@@ -1,0 +1,109 @@
+"""An edition's non-personal aggregates, kept in git for later editions' reviews.
+
+When an edition is closed (``stagesco freeze``) its aggregates are written to ``history/<edition>.json``
+at the repository root: raw counts only (no name, e-mail or identifier), so that the review of a later
+edition can compare with it after the earlier edition's personal data is purged, without re-running it.
+
+A record is::
+
+    {"edition": "demo", "title": "…", "start": "2025-12-01", "end": "2025-12-19",
+     "indicators": {…the review stage's metrics.json…},
+     "stages": {"projects": {…metrics.json…}, "eligibility": {…}, …}}
+
+Small-count suppression happens only in rendered pages, never here. An edition's review reads only the
+records of editions that started *before* it (:func:`earlier`), so freezing a later edition never
+changes an earlier edition's review.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import atomic
+from .config import Edition, Params
+from .errors import ConfigError
+
+HISTORY_DIR = "history"
+REVIEW_STAGE = "review"
+REQUIRED = ("edition", "title", "start", "indicators")
+
+
+def history_dir(root: Path) -> Path:
+    return Path(root) / HISTORY_DIR
+
+
+def start_of(edition: Edition) -> str:
+    """The edition's first day (``calendar.start``) as ``YYYY-MM-DD``: what orders editions."""
+    value = str((edition.config.get("calendar") or {}).get("start") or "").strip()[:10]
+    if not value:
+        raise ConfigError("Date de début absente (calendar.start)", file=f"inputs/{edition.name}/edition.yaml",
+                          hint='Ajoutez par exemple start: "2026-12-01" sous calendar')
+    return value
+
+
+def _metrics(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def record(edition: Edition) -> dict:
+    """The edition's aggregates, from the metrics its stages wrote (``outputs/<edition>/*/metrics.json``)."""
+    stages = {}
+    for name in edition.params.stages:
+        metrics = _metrics(edition.outputs / name / "metrics.json")
+        if metrics:
+            stages[name] = metrics
+    if REVIEW_STAGE not in stages:
+        raise ConfigError(f"Bilan de l'édition « {edition.name} » absent (outputs/{edition.name}/review/metrics.json)",
+                          hint=f"Exécutez d'abord toutes les étapes : stagesco run {edition.name}")
+    calendar = edition.config.get("calendar") or {}
+    return {
+        "edition": edition.name,
+        "title": str(edition.config.get("title") or edition.name),
+        "start": start_of(edition),
+        "end": str(calendar.get("end") or "")[:10],
+        "indicators": stages[REVIEW_STAGE].get("indicators", stages[REVIEW_STAGE]),
+        "stages": stages,
+    }
+
+
+def write(edition: Edition) -> Path:
+    """Write ``history/<edition>.json`` (stable JSON) and return its path."""
+    path = history_dir(edition.params.root) / f"{edition.name}.json"
+    atomic.write_json(path, record(edition))
+    return path
+
+
+def load(path: Path) -> dict:
+    """One history record, checked: a damaged file is named with what to do."""
+    where = f"{HISTORY_DIR}/{path.name}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"Agrégats d'une édition passée illisibles : {exc}", file=where,
+                          hint="Restaurez ce fichier depuis git (git checkout -- " + where + ")")
+    missing = [key for key in REQUIRED if key not in (data if isinstance(data, dict) else {})]
+    if missing:
+        raise ConfigError(f"Agrégats d'une édition passée incomplets (clés absentes : {', '.join(missing)})",
+                          file=where, hint="Restaurez ce fichier depuis git ou regénérez-le avec stagesco freeze")
+    return data
+
+
+def earlier_files(edition_name: str, params: Params) -> list[Path]:
+    """The history files of editions that started before ``edition_name`` (oldest first)."""
+    edition = Edition.load(edition_name, params.root)
+    start = start_of(edition)
+    found = []
+    for path in sorted(history_dir(params.root).glob("*.json")):
+        data = load(path)
+        if data["edition"] != edition_name and str(data["start"]) < start:
+            found.append((str(data["start"]), data["edition"], path))
+    return [path for _, _, path in sorted(found)]
+
+
+def earlier(edition: Edition) -> list[dict]:
+    """The records of editions that started before ``edition`` (oldest first)."""
+    return [load(path) for path in earlier_files(edition.name, edition.params)]
