@@ -289,3 +289,46 @@ def test_demo_evaluations_and_juries(tmp_path, demo):
     metrics = ev.stage_metrics(result, juries)
     assert metrics["juries_complete"] == len(projects) and metrics["learners_evaluated"] == m["learners_evaluated"]
     assert juries.loads["projects"].max() == min_max_load(projects, volunteers, 2)
+
+
+# --- the wired stage on the demo run (outputs re-checked from the published files only) ----------------------
+@pytest.mark.slow
+def test_demo_stage_outputs(demo_run):
+    import json
+
+    from openpyxl import load_workbook as load
+
+    out = demo_run / "outputs" / "demo" / "evaluation"
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    results = pd.read_parquet(out / "resultats_competences.parquet")
+    assignment = pd.read_parquet(demo_run / "outputs" / "demo" / "assignment" / "affectations.parquet")
+    retained = pd.read_parquet(demo_run / "outputs" / "demo" / "commission" / "projets_retenus.parquet")
+    # the metrics are those of the published table
+    assert metrics["learners"] == results["learner_id"].nunique() == len(assignment)
+    assert metrics["grades_missing"] == int(results["level"].isna().sum()) > 0
+    assert metrics["grades_entered"] + metrics["grades_missing"] == metrics["grades_expected"] == len(results)
+    assert metrics["learners_evaluated"] == results.loc[results["level"].notna(), "learner_id"].nunique()
+    # one blank workbook per opened project, and every competence a project targets is evaluated
+    opened = sorted(assignment["project_code"].unique())
+    assert sorted(p.stem for p in (out / "evaluations").glob("*.xlsx")) == opened
+    targeted = {r.project_code: set(r.competences) for r in retained.itertuples()}
+    for code, grades in results.groupby("project_code"):
+        assert set(grades["competence"]) == targeted[code]
+    # juries: an independent check of the published workbook against the volunteers' list
+    volunteers = {fold(v.email): v for v in ju.read_volunteers(demo_run / "inputs" / "demo" / "suivi" / "jures_volontaires.csv")}
+    sheet = load(out / "jurys.xlsx")["Jurys"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, [c.value for c in row])) for row in sheet.iter_rows(min_row=2)]
+    facts = retained.set_index("project_code")
+    per_project: dict[str, int] = {}
+    for row in rows:
+        juror = volunteers[fold(row["Courriel du juré"])]
+        project = facts.loc[row["Code projet"]]
+        assert fold(juror.email) != fold(project["referent_email"] or "")
+        assert fold(juror.structure) != fold(project["structure_name"] or "")
+        per_project[row["Code projet"]] = per_project.get(row["Code projet"], 0) + 1
+    complete = sum(1 for code in opened if per_project.get(code, 0) >= 2)
+    assert metrics["juries_complete"] == complete == len(opened)
+    assert all(n <= 2 for n in per_project.values())
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Jurys des restitutions" in report and "évaluation manquante" in report

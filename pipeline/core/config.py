@@ -210,6 +210,14 @@ class Edition:
                               hint=f"Ajoutez editions.{self.name}.files.{key} dans params.yaml")
         return self.inputs / files[key]
 
+    def followup_path(self, key: str) -> Path:
+        """A file of the edition's follow-up folder (``followup_files.<key>`` in params.yaml)."""
+        names = self.params.data.get("followup_files") or {}
+        if key not in names:
+            raise ConfigError(f"Fichier de suivi « {key} » non déclaré", file="params.yaml",
+                              hint=f"Ajoutez followup_files.{key} dans params.yaml")
+        return self.input_path("followup") / names[key]
+
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
         uses it, then its declared exports. Its edition.yaml sections are params, not file deps."""

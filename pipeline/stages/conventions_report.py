@@ -13,18 +13,18 @@ import pandas as pd
 
 from ..core import atomic, html
 from ..core.config import Edition
+from ..core.paths import relative
 from ..core.stage import write_metrics
 from ..core.workbook import Sheet, write_workbook
 from . import conventions
 
-FOLLOWUP_KEY = "followup"  # editions.<e>.files.followup: the follow-up folder
-TRACKING_FILE = "suivi_conventions.xlsx"
+TRACKING_FILE = "suivi_conventions.xlsx"  # the generated workbook (outputs); its filled copy: followup_files.tracking
 LABELS = {"project_code": "Code projet", "structure_name": "Structure", "status": "État", "details": "Ce qui manque ou ne va pas",
           "late": "En retard", "out_of_order": "Dans le désordre"}
 
 
 def tracking_path(edition: Edition) -> Path:
-    return edition.input_path(FOLLOWUP_KEY) / TRACKING_FILE
+    return edition.followup_path("tracking")
 
 
 def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
@@ -39,7 +39,7 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
     metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
                                              "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0}
     metrics["tracking_received"] = result is not None
-    notes = conventions.messages(result) if result else [f"classeur de suivi rempli non reçu (inputs/{edition.name}/suivi/{TRACKING_FILE})"]
+    notes = conventions.messages(result) if result else [f"classeur de suivi rempli non reçu ({relative(tracking_path(edition), edition.params.root)})"]
     write_metrics(out, metrics, notes)
     return result
 
@@ -47,7 +47,7 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
 def summary(result: conventions.ConventionsResult | None, edition: Edition) -> str:
     if result is None:
         return html.paragraph(f"Le classeur de suivi rempli n'est pas encore revenu : déposez-le sous "
-                              f"inputs/{edition.name}/suivi/{TRACKING_FILE} puis relancez. Toutes les signatures sont "
+                              f"{relative(tracking_path(edition), edition.params.root)} puis relancez. Toutes les signatures sont "
                               "comptées comme manquantes.")
     m = result.metrics
     return html.figures([("conventions", m["conventions"]), ("entièrement signées", m["fully_signed"]),

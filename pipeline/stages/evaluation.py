@@ -5,8 +5,8 @@
   (BC1…), or, when ``evaluation.competences`` lists finer items per block, those items — whose cells
   offer the levels of ``evaluation.levels`` as a dropdown; only the levels and a notes column are editable.
 * The référents' filled workbooks are saved in the edition's folder, one file per project:
-  ``inputs/<edition>/<evaluations folder>/<project code>.xlsx`` (the folder is
-  ``editions.<e>.files.evaluations`` in params.yaml).
+  ``inputs/<edition>/<follow-up folder>/<evaluations folder>/<project code>.xlsx`` (the folder is
+  ``followup_files.evaluations`` in params.yaml).
 * :func:`read_evaluations` reads them back. An unreadable file, a missing column, an unknown or repeated
   learner or a level not in the list **blocks** (every problem listed with file, row and column); a
   missing grade, a learner absent from the file or a file not received is counted and reported (one
@@ -33,7 +33,7 @@ from ..core.readers import read_table
 from ..core.workbook import Sheet
 from .conventions import opened, ordered_competences, team_table
 
-EVALUATIONS_KEY = "evaluations"  # editions.<e>.files.evaluations in params.yaml: a folder
+EVALUATIONS_KEY = "evaluations"  # followup_files.evaluations in params.yaml: a folder of the follow-up folder
 IDENTITY = ["learner_id", "last_name", "first_name", "track"]
 NOTES_LABEL = "Observations du référent"
 _CODE = re.compile(r"^\s*([A-Za-z]{1,6}\d+(?:[.\-]\d+)*)")
@@ -298,7 +298,7 @@ def read_evaluations(folder: Path, edition: Edition, projects: pd.DataFrame, ass
 
 
 def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame) -> EvaluationResult:
-    return read_evaluations(edition.input_path(EVALUATIONS_KEY), edition, projects, assignment, roster)
+    return read_evaluations(edition.followup_path(EVALUATIONS_KEY), edition, projects, assignment, roster)
 
 
 # --- tables for the report and the review ------------------------------------------------------------------

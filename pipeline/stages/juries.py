@@ -31,7 +31,7 @@ from ..core.readers import read_table
 from .conventions import opened
 from .evaluation import settings
 
-VOLUNTEERS_KEY = "jurors"  # editions.<e>.files.jurors in params.yaml
+VOLUNTEERS_KEY = "jurors"  # followup_files.jurors in params.yaml (a file of the follow-up folder)
 VOLUNTEER_LABELS = {
     "name": ["Nom", "Nom et prénom", "Prénom et nom", "Juré", "Référent"],
     "structure": ["Structure", "Site qualifiant", "Établissement"],
@@ -231,7 +231,7 @@ def assign_juries(projects: pd.DataFrame, volunteers: list[Volunteer], required:
 def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame, *, strict: bool = False) -> JuryResult:
     """The juries of an edition's opened projects, from its volunteers' list and ``evaluation`` settings."""
     config = settings(edition)
-    volunteers = read_volunteers(edition.input_path(VOLUNTEERS_KEY), edition.params.data.get("limits"))
+    volunteers = read_volunteers(edition.followup_path(VOLUNTEERS_KEY), edition.params.data.get("limits"))
     return assign_juries(opened(projects, assignment), volunteers, config.jurors_per_project,
                          max_load=config.max_projects_per_juror, seed=int(edition.config.get("seed") or 0),
                          strict=strict)
