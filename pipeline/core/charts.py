@@ -41,3 +41,22 @@ def bar_chart(labels: list[str], values: list[float], *, title: str, xlabel: str
         ax.set_xlabel(xlabel)
     ax.margins(x=0.12)
     return _svg(fig)
+
+
+def grouped_bar_chart(categories: list[str], series: dict[str, list[float]], *, title: str,
+                      colors: tuple[str, ...] = ("#9bb8d3", "#3b6e9e", "#1f3f5f", "#c97b2a")) -> str:
+    """Vertical bars, one group per category and one bar per series (e.g. one per edition), with a legend."""
+    names = list(series)
+    width = 0.8 / max(1, len(names))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(categories) + 2), 3.6))
+    for i, name in enumerate(names):
+        xs = [c + (i - (len(names) - 1) / 2) * width for c in range(len(categories))]
+        values = series[name]
+        ax.bar(xs, values, width=width, label=name, color=colors[i % len(colors)])
+        for x, value in zip(xs, values):
+            ax.text(x, value, f"{value:g}".replace(".", ","), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=9)
+    ax.margins(y=0.15)
+    return _svg(fig)

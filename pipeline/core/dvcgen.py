@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from . import history
 from .config import MAPPING_FILE, Params
 from .paths import project_root
 
@@ -87,12 +88,16 @@ def generate(root: Path | None = None) -> str:
         deps += [f"pipeline/core/templates/{name}" for name in spec.get("templates", [])]
         deps += ["schemas/fields.yaml"]
         deps += stage_code(root / stage.notebook, root)
+        foreach = "${editions}"
+        if spec.get("history"):
+            foreach, extra = earlier_editions(params)
+            deps += extra
         stages[name] = {
-            "foreach": "${editions}",
+            "foreach": foreach,
             "do": {
                 "cmd": f"python -m pipeline.cli run-stage {name} ${{key}}",
                 "deps": deps,
-                "params": ["limits", "report", "vocabulary", f"stages.{name}",
+                "params": ["limits", "report", "vocabulary", f"stages.{name}", *spec.get("params", []),
                            {f"inputs/${{key}}/edition.yaml": list(stage.config)}],
                 "outs": [f"outputs/${{key}}/{stage.folder}/{out}" for out in [*spec.get("outs", []), "warnings.json"]],
                 "metrics": [{f"outputs/${{key}}/{stage.folder}/metrics.json": {"cache": False}}],
@@ -100,6 +105,21 @@ def generate(root: Path | None = None) -> str:
         }
     body = yaml.safe_dump({"stages": stages}, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
     return HEADER + body
+
+
+def earlier_editions(params: Params) -> tuple[dict, list[str]]:
+    """For a stage reading the earlier editions' aggregates: the editions as a literal ``foreach`` dict,
+    each with its own history files as ``earlier0``, ``earlier1``… (DVC cannot splice a list into deps),
+    and those deps. An edition with fewer earlier editions than another repeats ``history/README.md``,
+    so that freezing a later edition never touches an earlier edition's stage."""
+    files = {name: [path.relative_to(params.root).as_posix() for path in history.earlier_files(name, params)]
+             for name in params.editions}
+    count = max([1, *(len(v) for v in files.values())])
+    pad = f"{history.HISTORY_DIR}/README.md"
+    items = {name: {**(params.editions[name] or {}),
+                    **{f"earlier{i}": path for i, path in enumerate(paths + [pad] * (count - len(paths)))}}
+             for name, paths in files.items()}
+    return items, [f"${{item.earlier{i}}}" for i in range(count)]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ edition can compare with it after the earlier edition's personal data is purged,
 A record is::
 
     {"edition": "demo", "title": "…", "start": "2025-12-01", "end": "2025-12-19",
-     "indicators": {…the review stage's metrics.json…},
+     "indicators": {…}, "breakdowns": {…},  (the review stage's metrics)
      "stages": {"projects": {…metrics.json…}, "eligibility": {…}, …}}
 
 Small-count suppression happens only in rendered pages, never here. An edition's review reads only the
@@ -65,7 +65,8 @@ def record(edition: Edition) -> dict:
         "title": str(edition.config.get("title") or edition.name),
         "start": start_of(edition),
         "end": str(calendar.get("end") or "")[:10],
-        "indicators": stages[REVIEW_STAGE].get("indicators", stages[REVIEW_STAGE]),
+        "indicators": stages[REVIEW_STAGE].get("indicators", {}),
+        "breakdowns": stages[REVIEW_STAGE].get("breakdowns", {}),
         "stages": stages,
     }
 

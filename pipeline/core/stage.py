@@ -30,6 +30,17 @@ def read_output(edition: Edition, relpath: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def read_metrics(edition: Edition, stage: str) -> dict:
+    """An earlier stage's ``metrics.json``, or a French message saying which stage to run first."""
+    import json
+
+    path = edition.outputs / stage / "metrics.json"
+    if not path.exists():
+        raise StagescoError(f"Indicateurs de l'étape « {stage} » absents : {stage}/metrics.json",
+                            hint=f"Exécutez d'abord cette étape (stagesco run {edition.name})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 WARNINGS_FILE = "warnings.json"
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..stages import applications, assignment, eligibility, projects
 from ..stages import commission as commission_stage
-from . import adjustments, commission, followup, formats, learners, partners
+from ..core import atomic
+from . import adjustments, commission, followup, formats, history, learners, partners
 
 DEMO_SEED = 2025
 
@@ -42,4 +43,6 @@ def write_demo(root: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
-    return written
+    earlier = root / "history" / f"{history.NAME}.json"
+    atomic.write_json(earlier, history.record())
+    return [*written, earlier]

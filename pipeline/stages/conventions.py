@@ -269,6 +269,7 @@ class ConventionsResult:
             "missing": int((c["missing"].map(len) > 0).sum()),
             "signatures_missing": int(c["missing"].map(len).sum()),
             "late": int(c["late"].sum()),
+            "signed_on_time": int(((c["missing"].map(len) == 0) & ~c["late"].astype(bool)).sum()),
             "out_of_order": int(c["out_of_order"].sum()),
         }
 

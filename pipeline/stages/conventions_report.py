@@ -37,7 +37,8 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
     result = conventions.read_tracking(path, edition, retained, assignment) if path.exists() else None
     opened = conventions.opened(retained, assignment)
     metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
-                                             "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0}
+                                             "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0,
+                                             "signed_on_time": 0}
     metrics["tracking_received"] = result is not None
     notes = conventions.messages(result) if result else [f"classeur de suivi rempli non reçu ({relative(tracking_path(edition), edition.params.root)})"]
     write_metrics(out, metrics, notes)

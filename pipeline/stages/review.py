@@ -1,0 +1,212 @@
+"""Stage 80 ``review`` — le bilan de l'édition, compared with the earlier editions.
+
+Every figure comes from an earlier stage: a metric (``stage.metric``) or a count over a table an earlier
+stage published; ``params.yaml`` → ``review.indicators`` names each figure's source. The earlier editions
+are read from their non-personal aggregates ``history/<edition>.json`` (:mod:`pipeline.core.history`),
+never re-run. Counts of learners below the threshold are suppressed (« < 5 ») only when rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..core import history
+from ..core.config import Edition
+from ..core.normalise import fold
+from ..core.privacy import suppress, threshold
+
+UNRANKED = "hors choix"
+
+
+@dataclass
+class Review:
+    edition: Edition
+    indicators: dict  # key → number (raw)
+    breakdowns: dict  # key → {category: number} (raw)
+    earlier: list[dict] = field(default_factory=list)  # history records, oldest first
+
+    @property
+    def metrics(self) -> dict:
+        return {"indicators": self.indicators, "breakdowns": self.breakdowns,
+                "earlier_editions": [r["edition"] for r in self.earlier]}
+
+    @property
+    def spec(self) -> dict:
+        return self.edition.params.data.get("review") or {}
+
+    @property
+    def threshold(self) -> int:
+        return threshold(self.edition.params.data)
+
+    @property
+    def records(self) -> list[dict]:
+        """Earlier editions then this one, as history-like records."""
+        current = {"edition": self.edition.name, "title": str(self.edition.config.get("title") or self.edition.name),
+                   "start": history.start_of(self.edition), "indicators": self.indicators,
+                   "breakdowns": self.breakdowns}
+        return [*self.earlier, current]
+
+
+def _distinct(frame: pd.DataFrame, by: str | None = None):
+    keys = frame["structure_name"].fillna("").map(fold)
+    if by is None:
+        return int(keys[keys != ""].nunique())
+    out = frame.assign(_key=keys)[keys != ""].groupby(by, sort=True)["_key"].nunique()
+    return {str(k): int(v) for k, v in out.items()}
+
+
+def compute(edition: Edition, metrics: dict[str, dict], projects: pd.DataFrame, retained: pd.DataFrame,
+            roster: pd.DataFrame, assignment: pd.DataFrame, results: pd.DataFrame) -> Review:
+    """The edition's indicators and breakdowns from the earlier stages' metrics and tables."""
+    m = metrics
+    retained = retained[retained["decision_code"] == "retained"] if "decision_code" in retained else retained
+    # a project's own hours, else the hours its convention states (conventions.hours of edition.yaml)
+    default_hours = float((edition.config.get("conventions") or {}).get("hours") or 0)
+    hours = {code: default_hours if pd.isna(h) else float(h) for code, h in zip(retained["project_code"], retained["hours"])}
+    learners = int(m["applications"]["learners"])
+    top_level = str((edition.config.get("evaluation") or {}).get("levels", [""])[-1])
+    targeted = len(results)
+    acquired = int((results["level"] == top_level).sum())
+    profile = list(m["assignment"]["rank_profile"])
+    indicators = {
+        "projects_received": int(m["projects"]["projects_accepted"]),
+        "projects_eligible": int(m["eligibility"]["eligible"]),
+        "projects_retained": int(m["commission"]["retained"]),
+        "projects_opened": int(m["assignment"]["projects_opened"]),
+        "projects_closed": int(m["assignment"]["projects_closed"]),
+        "partners": _distinct(projects),
+        "partners_retained": _distinct(retained),
+        "departements": int(retained["departement"].nunique()),
+        "learners": learners,
+        "training_hours": int(round(sum(hours.get(code, default_hours) for code in assignment["project_code"]))),
+        "places_offered": int(m["commission"]["places_max"]),
+        "places_per_learner": round(int(m["commission"]["places_max"]) / max(1, learners), 2),
+        "first_choice": int(profile[0]),
+        "first_choice_share": float(m["assignment"]["first_choice_share"]),
+        "conventions": int(m["conventions"]["conventions"]),
+        "conventions_on_time": int(m["conventions"].get("signed_on_time", 0)),
+        "competences_targeted": int(m["evaluation"]["grades_expected"]),
+        "competences_acquired": acquired,
+        "acquired_share": round(acquired / targeted, 4) if targeted else 0.0,
+    }
+    types = edition.labels("structure_types")
+    by_type = _distinct(projects.assign(type_label=projects["structure_type"].map(lambda t: types.get(t, t))), "type_label")
+    places = retained.groupby("departement", sort=True)["decided_team_max"].sum()
+    breakdowns = {
+        "partners_by_type": by_type,
+        "partners_by_departement": _distinct(projects, "departement"),
+        "learners_by_track": {str(k): int(v) for k, v in roster["track"].value_counts().sort_index().items()},
+        "places_per_learner_by_departement": {str(k): round(float(v) / max(1, learners), 2) for k, v in places.items()},
+        "rank_profile": {**{str(r + 1): int(n) for r, n in enumerate(profile[:-1])}, UNRANKED: int(profile[-1])},
+        "targeted_by_competence": {str(k): int(v) for k, v in results.groupby("competence", sort=True).size().items()},
+        "acquired_by_competence": {str(k): int(v) for k, v in results[results["level"] == top_level]
+                                   .groupby("competence", sort=True).size().items()},
+    }
+    return Review(edition, indicators, breakdowns, history.earlier(edition))
+
+
+# --- comparison tables ---------------------------------------------------------------------------------------
+def _shown(value, kind: str, k: int, *, rendered: bool):
+    if value is None or value == "":
+        return "–"
+    if kind == "learners" and rendered:
+        return suppress(value, k)
+    if kind == "share":
+        return f"{round(100 * float(value))} %" if rendered else float(value)
+    return value
+
+
+def _change(before, now, kind: str) -> str:
+    if before in (None, "") or now in (None, ""):
+        return "–"
+    if kind == "share":
+        points = round(100 * (float(now) - float(before)))
+        return f"{points:+d} point(s)"
+    delta = float(now) - float(before)
+    text = f"{delta:+g}".replace(".", ",")
+    if float(before):
+        text += f" ({round(100 * delta / float(before)):+d} %)"
+    return text
+
+
+def comparison(review: Review, *, rendered: bool = True) -> pd.DataFrame:
+    """One row per indicator; one column per edition (oldest first), then the change since the previous one."""
+    records, k = review.records, review.threshold
+    rows = []
+    for key, spec in (review.spec.get("indicators") or {}).items():
+        kind = spec.get("kind", "count")
+        values = [r["indicators"].get(key) for r in records]
+        row = {"Indicateur": spec["label"]}
+        for record, value in zip(records, values):
+            row[record["edition"]] = _shown(value, kind, k, rendered=rendered)
+        if len(records) > 1:
+            before, now = values[-2], values[-1]
+            # a change between suppressed counts would reveal them
+            hidden = rendered and kind == "learners" and any(isinstance(_shown(v, kind, k, rendered=True), str)
+                                                             for v in (before, now))
+            row["Évolution"] = "–" if hidden else _change(before, now, kind)
+        row["Source"] = spec.get("source", "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def breakdown(review: Review, key: str, *, rendered: bool = True) -> pd.DataFrame:
+    """One row per category (e.g. département, filière), one column per edition."""
+    spec = (review.spec.get("breakdowns") or {}).get(key, {})
+    kind = spec.get("kind", "count")
+    records = review.records
+    categories: list[str] = []
+    for record in records:
+        for category in (record.get("breakdowns") or {}).get(key, {}):
+            if category not in categories:
+                categories.append(category)
+    if key == "rank_profile":
+        categories.sort(key=lambda c: (c == UNRANKED, int(c) if c.isdigit() else 0))
+    else:
+        categories.sort()
+    rows = []
+    for category in categories:
+        row = {"Catégorie": f"{category}e choix" if key == "rank_profile" and category.isdigit() else category}
+        if key == "rank_profile" and category == "1":
+            row["Catégorie"] = "1er choix"
+        for record in records:
+            value = (record.get("breakdowns") or {}).get(key, {}).get(category)
+            row[record["edition"]] = _shown(value, kind, review.threshold, rendered=rendered) if value is not None else "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pct(value) -> str:
+    return f"{round(100 * float(value))} %"
+
+
+def summary_sentences(review: Review) -> list[str]:
+    """A short written summary generated from the figures (French)."""
+    now = review.indicators
+    before = review.earlier[-1] if review.earlier else None
+    prev = (before or {}).get("indicators", {})
+    k = review.threshold
+
+    def versus(key: str, fmt=lambda v: f"{v:g}".replace(".", ",")) -> str:
+        if before is None or prev.get(key) in (None, ""):
+            return ""
+        return f" (contre {fmt(prev[key])} en {before['edition']})"
+
+    learners = suppress(now["learners"], k)
+    first = suppress(now["first_choice"], k)
+    lines = [
+        f"{now['projects_received']} projets déposés par {now['partners']} partenaires{versus('projects_received')} ; "
+        f"{now['projects_eligible']} éligibles, {now['projects_retained']} retenus{versus('projects_retained')}, "
+        f"{now['projects_opened']} ouverts et {now['projects_closed']} fermé(s) faute de candidats.",
+        f"{learners} apprenants ; {now['places_offered']} places offertes, soit "
+        f"{str(now['places_per_learner']).replace('.', ',')} place(s) par apprenant{versus('places_per_learner')}.",
+        f"{first} apprenants ({_pct(now['first_choice_share'])}) affectés à leur premier choix"
+        f"{versus('first_choice_share', _pct)}.",
+        f"{now['conventions_on_time']} conventions signées à temps sur {now['conventions']}"
+        f"{versus('conventions_on_time')}.",
+        f"{_pct(now['acquired_share'])} des compétences visées évaluées au niveau le plus haut"
+        f"{versus('acquired_share', _pct)} ; {now['training_hours']} heures de formation pratique au total.",
+    ]
+    return lines

@@ -1,0 +1,82 @@
+"""Outputs and report fragments of stage 80 ``review`` (le bilan)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core import charts, html
+from ..core.config import Edition
+from ..core.stage import read_metrics, read_output, write_metrics
+from ..core.workbook import Sheet, write_workbook
+from . import review
+
+STAGES = ("projects", "eligibility", "commission", "applications", "assignment", "conventions", "evaluation")
+
+
+def run(edition: Edition, out: Path) -> review.Review:
+    """Gather the earlier stages' figures, compare with the earlier editions, write bilan.xlsx and metrics."""
+    metrics = {stage: read_metrics(edition, stage) for stage in STAGES}
+    result = review.compute(edition, metrics, read_output(edition, "projects/projets.parquet"),
+                            read_output(edition, "commission/projets_retenus.parquet"),
+                            read_output(edition, "applications/promotion.parquet"),
+                            read_output(edition, "assignment/affectations.parquet"),
+                            read_output(edition, "evaluation/resultats_competences.parquet"))
+    write_workbook(out / "bilan.xlsx", workbook(result))
+    notes = [] if result.earlier else ["aucune édition antérieure dans history/ : le bilan ne compare avec rien"]
+    write_metrics(out, result.metrics, notes)
+    return result
+
+
+def editions_table(result: review.Review) -> pd.DataFrame:
+    records = result.records
+    return pd.DataFrame([{"Édition": r["edition"], "Intitulé": r["title"], "Début": r["start"],
+                          "Source": f"history/{r['edition']}.json" if i < len(records) - 1 else "étapes 10 à 70 de cette édition"}
+                         for i, r in enumerate(records)])
+
+
+def workbook(result: review.Review) -> list[Sheet]:
+    sheets = [Sheet("Indicateurs", review.comparison(result)), Sheet("Éditions", editions_table(result))]
+    for key, spec in (result.spec.get("breakdowns") or {}).items():
+        sheets.append(Sheet(spec["label"][:31], review.breakdown(result, key)))
+    return sheets
+
+
+# --- report fragments ---------------------------------------------------------------------------------
+def summary(result: review.Review) -> str:
+    names = ", ".join(f"{r['edition']} ({r['title']})" for r in result.earlier) or "aucune"
+    return html.bullets(review.summary_sentences(result)) + html.paragraph(
+        f"Éditions antérieures comparées : {names}. Les effectifs d'apprenants inférieurs à {result.threshold} sont "
+        f"affichés « < {result.threshold} ».")
+
+
+def indicators_block(result: review.Review) -> str:
+    return html.table(review.comparison(result))
+
+
+def charts_block(result: review.Review) -> str:
+    records = result.records
+    keys = ["projects_received", "projects_eligible", "projects_retained", "projects_opened"]
+    labels = [result.spec["indicators"][k]["label"].replace("Projets ", "") for k in keys]
+    projects = charts.grouped_bar_chart(labels, {r["edition"]: [r["indicators"].get(k) or 0 for k in keys] for r in records},
+                                        title="Projets, par édition")
+    shares = ["first_choice_share", "acquired_share"]
+    share_chart = charts.grouped_bar_chart(
+        ["1er choix obtenu", "compétences au niveau le plus haut"],
+        {r["edition"]: [round(100 * float(r["indicators"].get(k) or 0)) for k in shares] for r in records},
+        title="Parts (en %), par édition")
+    places = charts.grouped_bar_chart(["places par apprenant"], {r["edition"]: [r["indicators"].get("places_per_learner") or 0]
+                                                                 for r in records}, title="Places offertes par apprenant")
+    return projects + share_chart + places
+
+
+def breakdowns_block(result: review.Review) -> str:
+    parts = []
+    for key, spec in (result.spec.get("breakdowns") or {}).items():
+        parts.append(f"<h3>{html.esc(spec['label'])}</h3>" + html.table(review.breakdown(result, key)))
+    return "".join(parts)
+
+
+def editions_block(result: review.Review) -> str:
+    return html.table(editions_table(result))
