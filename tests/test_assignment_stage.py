@@ -95,3 +95,41 @@ def test_what_if_writes_nothing(outputs):
     result = stagesco(root, "assign", "demo", "--set", f"{closed}.min=1")
     assert "Profil des rangs simulé" in result.stdout and "changeraient de projet" in result.stdout
     assert (root / "outputs" / "demo" / "assignment" / "affectations.parquet").read_bytes() == before
+
+
+def test_withdrawal_after_publication_keeps_everyone_else(tmp_path):
+    """The published workbook saved in publication/, a learner of a team at its minimum withdraws: the
+    stage keeps everyone else at their published project except the fewest moves, and says who moves."""
+    import shutil
+
+    from tests.conftest import copy_repo
+
+    root = copy_repo(tmp_path / "repo")
+    stagesco(root, "run", "demo")
+    out = root / "outputs" / "demo" / "assignment"
+    before = pd.read_parquet(out / "affectations.parquet")
+    retained = pd.read_parquet(root / "outputs" / "demo" / "commission" / "projets_retenus.parquet")
+    sizes = before["project_code"].value_counts()
+    at_min = retained[retained["project_code"].map(sizes) == retained["decided_team_min"]]
+    code = sorted(at_min["project_code"])[0]
+    leaving = sorted(before.loc[before["project_code"] == code, "learner_id"])[0]
+    shutil.copy(out / "affectations.xlsx", root / "inputs" / "demo" / "publication" / "affectations.xlsx")
+    adjustments = root / "inputs" / "demo" / "ajustements.csv"
+    adjustments.write_bytes(adjustments.read_bytes() + f"{leaving};;retrait;raisons de santé\r\n".encode("utf-8"))
+    stagesco(root, "run-stage", "assignment", "demo")
+
+    after = pd.read_parquet(out / "affectations.parquet")
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert leaving not in set(after["learner_id"]) and len(after) == len(before) - 1
+    published = dict(zip(before["learner_id"], before["project_code"]))
+    moved = sorted(lid for lid, pid in zip(after["learner_id"], after["project_code"]) if published[lid] != pid)
+    assert metrics["withdrawn"] == 1 and metrics["published"] is True and metrics["moved"] == len(moved)
+    assert 1 <= len(moved) <= 2  # the team fell below its minimum: someone must move, and only the fewest do
+    new_sizes = after["project_code"].value_counts()
+    for r in retained.itertuples():
+        n = int(new_sizes.get(r.project_code, 0))
+        assert n == 0 or r.decided_team_min <= n <= r.decided_team_max
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "raisons de santé" in report and all(lid in report for lid in moved)
+    kept = after[~after["learner_id"].isin(moved)]
+    assert kept["explanation"].str.startswith("affectation publiée").all()

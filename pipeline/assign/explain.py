@@ -66,7 +66,8 @@ def explain(instance: Instance, solution: Solution, *, learners: list[str] | Non
 def improving_swaps(instance: Instance, solution: Solution) -> list[tuple[str, str]]:
     """Pairs of learners who could exchange projects and both get a better rank (none at an optimum).
 
-    A swap must keep both learners on projects open to their track, not excluded, and neither may be fixed.
+    A swap must keep both learners on projects open to their track, not excluded, neither may be fixed, and
+    both teams must keep their per-track minimums.
     """
     projects = {p.id: p for p in instance.projects}
     forbidden = {(pair.learner, pair.project) for pair in instance.forbidden}
@@ -84,10 +85,22 @@ def improving_swaps(instance: Instance, solution: Solution) -> list[tuple[str, s
         if learner_id not in fixed:
             for pid in wants(learner_id):
                 candidates[assignment[learner_id], pid].append(learner_id)
+    def keeps_track_minimums(a: str, b: str) -> bool:
+        """Exchanging learners of different tracks must leave both teams at their per-track minimums."""
+        ta, tb = instance.learner(a).track, instance.learner(b).track
+        if ta == tb:
+            return True
+        for leaving, project in ((ta, assignment[a]), (tb, assignment[b])):
+            need = projects[project].track_min.get(leaving, 0)
+            have = sum(1 for lid, pid in assignment.items() if pid == project and instance.learner(lid).track == leaving)
+            if have - 1 < need:
+                return False
+        return True
+
     swaps = []
     for (has, want), group in sorted(candidates.items()):
         if has < want:
-            swaps += [(a, b) for a in group for b in candidates.get((want, has), [])]
+            swaps += [(a, b) for a in group for b in candidates.get((want, has), []) if keeps_track_minimums(a, b)]
     return swaps
 
 

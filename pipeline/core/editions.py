@@ -10,6 +10,7 @@ from .config import EDITION_FILE, MAPPING_FILE, Params
 from .errors import ConfigError
 from .paths import inputs_dir, project_root
 
+README = "LISEZMOI.txt"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -32,13 +33,11 @@ def new_edition(name: str, source: str, *, with_data: bool = False, root: Path |
                 shutil.copytree(src / file, dst / file)
             elif (src / file).exists():
                 shutil.copy2(src / file, dst / file)
-    followup = files.get("followup")
-    if followup and not (dst / followup).exists():
-        (dst / followup).mkdir()
-        (dst / followup / "LISEZMOI.txt").write_text(
-            "Déposez ici, au fil de l'édition : le classeur de suivi des conventions rempli (suivi_conventions.xlsx),\n"
-            "les classeurs d'évaluation des référents (evaluations/<code projet>.xlsx) et la liste des jurés\n"
-            "volontaires (jures_volontaires.csv).\n", encoding="utf-8")
+    for key, text in (params.data.get("folder_readmes") or {}).items():
+        folder = files.get(key)
+        if folder and not (dst / folder).exists():
+            (dst / folder).mkdir()
+            (dst / folder / README).write_text(text, encoding="utf-8")
     _add_to_params(root / "params.yaml", name, files)
     return dst
 

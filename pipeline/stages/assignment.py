@@ -8,24 +8,27 @@ tables; the optimisation itself is :mod:`pipeline.assign`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from ..assign import check
 from ..assign.explain import explain, improving_swaps
 from ..assign.model import Instance, Learner, Pair, Project, Solution
-from ..assign.solver import solve
+from ..assign.solver import solve, solve_keep_published
 from ..core.config import MAPPING_FILE, Edition
 from ..core.errors import ConfigError, StagescoError
 from ..core.mapping import column_values, resolve
 from ..core.normalise import clean_text, fold
 from ..core.readers import read_table
 from .eligibility import as_list
+from schemas.fields import field_meta
 
 ADJUSTMENTS = "adjustments"
+PUBLICATION = "publication"  # editions.<e>.files.publication: the folder where the published workbook is saved
 KINDS = {"fixer": "fixed", "fixe": "fixed", "fixed": "fixed", "exclure": "forbidden", "exclusion": "forbidden",
-         "forbidden": "forbidden"}
+         "forbidden": "forbidden", "retrait": "withdrawn", "retirer": "withdrawn", "abandon": "withdrawn",
+         "withdrawn": "withdrawn"}
 
 
 @dataclass
@@ -37,6 +40,8 @@ class AssignmentResult:
     swaps: list = field(default_factory=list)
     violations: list = field(default_factory=list)
     adjustments: pd.DataFrame | None = None
+    published: dict | None = None  # learner → published project, once the assignment is announced
+    withdrawn: list = field(default_factory=list)  # learners withdrawn (adjustments « retrait »)
 
     @property
     def metrics(self) -> dict:
@@ -54,6 +59,9 @@ class AssignmentResult:
             "first_choice_share": round(s.rank_profile[0] / max(1, len(s.assignment)), 4),
             "improving_swaps": len(self.swaps),
             "seed": self.instance.seed,
+            "published": self.published is not None,
+            "withdrawn": len(self.withdrawn),
+            "moved": len(s.moved),
         }
 
 
@@ -90,10 +98,10 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
         where = f"ligne {line}"
         if learner not in learners:
             errors.append(f"{where} : apprenant « {learner} » absent de la promotion")
-        if project not in projects:
+        if project not in projects and not (kind == "withdrawn" and not project):
             errors.append(f"{where} : projet « {project} » non retenu")
         if kind is None:
-            errors.append(f"{where} : type « {values['adjustment'][i]} » inconnu (fixer ou exclure)")
+            errors.append(f"{where} : type « {values['adjustment'][i]} » inconnu (fixer, exclure ou retrait)")
         if not reason:
             errors.append(f"{where} : motif obligatoire")
         rows.append({"learner_id": learner, "project_code": project, "kind": kind, "reason": reason, "source_row": line})
@@ -101,6 +109,38 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
         raise StagescoError("Le fichier d'ajustements contient des erreurs :\n- " + "\n- ".join(errors), file=path.name,
                             hint="Corrigez-le et relancez")
     return pd.DataFrame(rows, columns=columns)
+
+
+def read_published(edition: Edition, learners: set[str], projects: set[str]) -> dict[str, str] | None:
+    """The assignment as announced (the published ``affectations.xlsx`` the analyst saved in the edition's
+    publication folder), or None before publication; any unknown learner or project stops the stage."""
+    files = edition.params.edition_files(edition.name)
+    name = (edition.params.data.get("publication_files") or {}).get("assignment", "affectations.xlsx")
+    if PUBLICATION not in files or not (edition.input_path(PUBLICATION) / name).is_file():
+        return None
+    path = edition.input_path(PUBLICATION) / name
+    where = f"{files[PUBLICATION]}/{name}"
+    raw = read_table(path, limits=edition.params.data.get("limits"), display_name=where)
+    wanted = {fold(field_meta(n).label): n for n in ("learner_id", "project_code")}
+    columns = {wanted[fold(c)]: i for i, c in enumerate(raw.columns) if fold(c) in wanted}
+    if len(columns) < 2:
+        raise StagescoError("Colonnes « Identifiant apprenant » et « Code projet » introuvables dans l'affectation publiée",
+                            file=where, hint="Enregistrez ici le classeur affectations.xlsx tel qu'il a été publié")
+    published, errors = {}, []
+    for row, line in zip(raw.rows, raw.row_numbers):
+        learner, project = row[columns["learner_id"]].strip(), row[columns["project_code"]].strip()
+        if learner not in learners:
+            errors.append(f"ligne {line} : apprenant « {learner} » absent de la promotion")
+        elif project not in projects:
+            errors.append(f"ligne {line} : projet « {project} » non retenu")
+        elif learner in published:
+            errors.append(f"ligne {line} : apprenant « {learner} » présent deux fois")
+        else:
+            published[learner] = project
+    if errors:
+        raise StagescoError("L'affectation publiée contient des erreurs :\n- " + "\n- ".join(errors), file=where,
+                            hint="Enregistrez ici le classeur affectations.xlsx tel qu'il a été publié, sans le modifier")
+    return published
 
 
 def employer_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
@@ -120,11 +160,15 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
                      for row in roster.sort_values("learner_id").itertuples())
     projects = tuple(Project(row.project_code, int(row.decided_team_min), int(row.decided_team_max),
                              frozenset(as_list(row.tracks_open))) for row in retained.sort_values("project_code").itertuples())
+    gone = set(adjustments.loc[adjustments["kind"] == "withdrawn", "learner_id"])
+    learners = tuple(learner for learner in learners if learner.id not in gone)
     fixed = tuple(Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "fixed")
     forbidden = [Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "forbidden"]
     if cfg["employer_exclusion"]:
         known = {(p.learner, p.project) for p in forbidden}
         forbidden += [p for p in employer_pairs(roster, retained) if (p.learner, p.project) not in known]
+    fixed = tuple(p for p in fixed if p.learner not in gone)
+    forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
                     forbidden=tuple(sorted(forbidden, key=lambda p: (p.learner, p.project))),
                     seed=cfg["seed"], objective=cfg["objective"])
@@ -134,14 +178,26 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     cfg = settings(edition)
     adjustments = read_adjustments(edition, set(roster["learner_id"]), set(retained["project_code"]))
     instance = build_instance(edition, retained, roster, preferences, adjustments, cfg)
-    solution = solve(instance, time_limit=cfg["time_limit"])
+    withdrawn = sorted(adjustments.loc[adjustments["kind"] == "withdrawn", "learner_id"])
+    published = read_published(edition, set(roster["learner_id"]), set(retained["project_code"]))
+    if published is not None:
+        missing = sorted(set(roster["learner_id"]) - set(published) - set(withdrawn))
+        if missing:
+            raise StagescoError(f"{len(missing)} apprenant(s) de la promotion absent(s) de l'affectation publiée : "
+                                + ", ".join(missing[:10]), hint="Enregistrez le classeur affectations.xlsx complet, tel "
+                                "qu'il a été publié ; un apprenant qui se retire s'inscrit dans les ajustements (retrait)")
+        homes = {learner.id: published[learner.id] for learner in instance.learners}
+        solution = solve_keep_published(instance, homes, (), time_limit=cfg["time_limit"])
+    else:
+        solution = solve(instance, time_limit=cfg["time_limit"])
     violations = check.violations(instance, solution)
     if violations:  # an independent re-check of every constraint: never publish a wrong assignment
         raise StagescoError("Affectation incohérente (contrôle indépendant) : " + " ; ".join(violations[:5]))
-    reasons = explain(instance, solution, time_limit=cfg["time_limit"])
-    table = result_table(instance, solution, reasons, roster, retained)
+    reasons = explain(instance, solution, time_limit=cfg["time_limit"]) if published is None else {}
+    table = result_table(instance, solution, reasons, roster, retained, published)
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
-                            swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments)
+                            swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
+                            published=published, withdrawn=withdrawn)
 
 
 def rank_text(rank: int, ranks: int) -> str:
@@ -151,7 +207,7 @@ def rank_text(rank: int, ranks: int) -> str:
 
 
 def result_table(instance: Instance, solution: Solution, reasons: dict, roster: pd.DataFrame,
-                 retained: pd.DataFrame) -> pd.DataFrame:
+                 retained: pd.DataFrame, published: dict | None = None) -> pd.DataFrame:
     titles = dict(zip(retained["project_code"], retained["title"]))
     people = roster.set_index("learner_id")
     rows = []
@@ -161,6 +217,11 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
         why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
         if not learner.preferences:
             why = ["aucune candidature valide : placé(e) sur un projet ouvert à sa filière qui avait de la place"]
+        if published is not None:  # after publication: keep the announced project unless a withdrawal forbids it
+            why = ([f"affectation publiée ({published[learner.id]}) maintenue"] if published[learner.id] == project else
+                   [f"déplacé(e) après un ou plusieurs retraits (projet publié : {published[learner.id]}) : garder chacun "
+                    "à son projet publié ne respectait plus les effectifs minimum et maximum ; ce changement fait partie "
+                    "du plus petit nombre de déplacements possible"])
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
                      "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,

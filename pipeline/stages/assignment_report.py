@@ -143,3 +143,26 @@ def adjustments_block(result: AssignmentResult) -> str:
 
 def learners_block(result: AssignmentResult) -> str:
     return html.table(result.table[["learner_id", "track", "project_code", "rank_label", "explanation"]], labels=LABELS)
+
+
+def publication_block(result: AssignmentResult) -> str:
+    if result.published is None:
+        return html.paragraph("Affectation pas encore publiée (aucun classeur dans le dossier publication/) : "
+                              "elle est calculée selon l'objectif de l'édition.")
+    reasons = {}
+    if result.adjustments is not None and len(result.adjustments):
+        withdrawn = result.adjustments[result.adjustments["kind"] == "withdrawn"]
+        reasons = dict(zip(withdrawn["learner_id"], withdrawn["reason"]))
+    gone = pd.DataFrame([{"learner_id": lid, "project_code": result.published.get(lid, ""), "reason": reasons.get(lid, "")}
+                         for lid in result.withdrawn])
+    moved = result.table[result.table["learner_id"].isin(result.solution.moved)]
+    moves = pd.DataFrame([{"learner_id": r.learner_id, "kind": result.published[r.learner_id], "project_code": r.project_code,
+                           "rank_label": r.rank_label} for r in moved.itertuples()])
+    text = (f"Affectation publiée reprise : {len(result.withdrawn)} retrait(s) ; "
+            + (f"{len(moved)} apprenant(s) changent de projet, le moins possible pour respecter les effectifs."
+               if len(moved) else "tous les autres apprenants gardent leur projet publié."))
+    labels = {**LABELS, "kind": "Projet publié", "project_code": "Nouveau projet", "reason": "Motif du retrait"}
+    return (html.paragraph(text) + "<h3>Retraits</h3>"
+            + html.table(gone, labels={**LABELS, "project_code": "Projet publié", "reason": "Motif du retrait"},
+                         empty="Aucun retrait.")
+            + "<h3>Changements de projet</h3>" + html.table(moves, labels=labels, empty="Aucun changement."))
