@@ -172,18 +172,25 @@ def config_sections(suites: list[Suite]) -> set[str]:
 
 # ----------------------------------------------------------------------------------- derived tables
 
-def build_tables(suites: list[Suite], clean: dict[str, pd.DataFrame], edition: Edition) -> dict[str, pd.DataFrame]:
-    """Every table the suites check: the clean ones as read, the derived ones built in order."""
+def build_tables(suites: list[Suite], clean: dict[str, pd.DataFrame],
+                 edition: Edition) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table the suites check: the clean ones as read, the derived ones built in order; and, for a
+    derived table that cannot be built (a column or a table missing), why — its expectations then fail."""
     tables: dict[str, pd.DataFrame] = {}
+    broken: dict[str, str] = {}
     for suite in suites:
-        if suite.derived:
+        if not suite.derived:
+            tables[suite.table] = clean[suite.table].reset_index(drop=True)
+            continue
+        try:
             frame = None
             for step in suite.steps:
                 frame = _step(frame, step, tables, edition)
             tables[suite.table] = frame.reset_index(drop=True)
-        else:
-            tables[suite.table] = clean[suite.table].reset_index(drop=True)
-    return tables
+        except KeyError as exc:
+            missing = exc.args[0] if exc.args else exc
+            broken[suite.table] = f"table dérivée impossible à construire : {missing!s} absent"
+    return tables, broken
 
 
 def _step(frame: pd.DataFrame | None, step: dict, tables: dict[str, pd.DataFrame], edition: Edition) -> pd.DataFrame:
@@ -301,6 +308,27 @@ def expectation_class(gx, type_name: str):
                           hint="Voir la liste des attentes de Great Expectations (expect_…)") from None
 
 
+OPERATORS = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__",
+             "in": "is_in", "not_in": "is_not_in", "is_null": "is_null", "is_not_null": "is_not_null"}
+
+
+def row_condition(spec):
+    """A suite's row condition ``[column, operator, value]`` (or ``[column, is_null]``) as a GX
+    ``Condition`` (string conditions are deprecated since GX 1.9)."""
+    from great_expectations.expectations.row_conditions import Column
+
+    if not isinstance(spec, (list, tuple)) or len(spec) not in (2, 3) or spec[1] not in OPERATORS:
+        raise ConfigError(f"Condition de ligne illisible : {spec}", file="schemas/expectations/",
+                          hint=f"Écrivez [colonne, opérateur, valeur] ; opérateurs : {', '.join(OPERATORS)}")
+    method = getattr(Column(str(spec[0])), OPERATORS[spec[1]])
+    return method(*spec[2:])
+
+
+def gx_kwargs(kwargs: dict) -> dict:
+    """Resolved suite arguments as GX takes them."""
+    return {k: (row_condition(v) if k == "row_condition" else v) for k, v in kwargs.items()}
+
+
 def context(gx):
     """An ephemeral GX context (in memory only), analytics and progress bars off."""
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -310,8 +338,10 @@ def context(gx):
     return ctx
 
 
-def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edition) -> list[Outcome]:
+def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edition,
+             broken: dict[str, str] | None = None) -> list[Outcome]:
     """Run every suite on its table; one :class:`Outcome` per expectation, in the suites' order."""
+    broken = broken or {}
     gx = great_expectations()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -319,12 +349,19 @@ def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edit
         source = ctx.data_sources.add_pandas("stagesco")
         outcomes: list[Outcome] = []
         for suite in suites:
+            if suite.table in broken:
+                for spec in suite.expectations:
+                    expectation_class(gx, spec.type)
+                    outcomes.append(Outcome(table=suite.table, table_label=suite.label, id=spec.id, type=spec.type,
+                                            description=spec.description, kwargs=resolve(spec.kwargs, edition),
+                                            success=False, error=broken[suite.table]))
+                continue
             frame = for_gx(tables[suite.table])
             batch = source.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("table") \
                 .get_batch(batch_parameters={"dataframe": frame})
             specs = {spec.id: (spec, resolve(spec.kwargs, edition)) for spec in suite.expectations}
             gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=[
-                expectation_class(gx, spec.type)(**kwargs, meta={"stagesco_id": spec.id})
+                expectation_class(gx, spec.type)(**gx_kwargs(kwargs), meta={"stagesco_id": spec.id})
                 for spec, kwargs in specs.values()]))
             keys = [k for k in suite.key if k in frame.columns]
             result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE",
@@ -397,8 +434,8 @@ def _keys(rows: list, keys: list[str]) -> list[str]:
 def run_suites(edition: Edition, clean: dict[str, pd.DataFrame], suites: list[Suite] | None = None) -> QualityResult:
     """Build the derived tables and run every suite (the stage without its outputs)."""
     suites = suites if suites is not None else load_suites()
-    tables = build_tables(suites, clean, edition)
-    return QualityResult(suites=suites, tables=tables, outcomes=validate(suites, tables, edition))
+    tables, broken = build_tables(suites, clean, edition)
+    return QualityResult(suites=suites, tables=tables, outcomes=validate(suites, tables, edition, broken))
 
 
 def messages(result: QualityResult) -> list[str]:

@@ -46,7 +46,9 @@ def run(edition: Edition, out: Path) -> QualityResult:
 
 def rule_text(outcome: Outcome) -> str:
     """The GX type and its arguments as the run used them (settings resolved), for reviewers."""
-    args = ", ".join(f"{k}={_literal(v)}" for k, v in outcome.kwargs.items() if k != "condition_parser")
+    args = ", ".join(f"{k}={' '.join([str(v[0]), str(v[1]), *(_literal(x) for x in v[2:])])}"
+                     if k == "row_condition" and isinstance(v, list) else f"{k}={_literal(v)}"
+                     for k, v in outcome.kwargs.items())
     return f"{outcome.type}({args})"
 
 
@@ -110,7 +112,8 @@ def tables_frame(result: QualityResult) -> pd.DataFrame:
         mine = [o for o in result.outcomes if o.table == suite.table]
         rows.append({"label": suite.label, "kind": "table dérivée" if suite.derived else f"outputs/…/{suite.source}",
                      "built_from": suite.description, "key_columns": key_label(suite),
-                     "rows": len(result.tables[suite.table]), "expectations": len(mine),
+                     "rows": len(result.tables[suite.table]) if suite.table in result.tables else None,
+                     "expectations": len(mine),
                      "failed": sum(not o.success for o in mine), "file": suite.file})
     return pd.DataFrame(rows, columns=["label", "kind", "built_from", "key_columns", "rows", "expectations", "failed", "file"])
 
@@ -176,8 +179,9 @@ def expectations_block(result: QualityResult) -> str:
                         f'<td class="num">{html.esc(checked_text(o))}</td>'
                         f"<td>{html.esc(observed_text(o))}</td><td>{html.esc(keys_text(o))}</td></tr>")
         where = "table dérivée" if suite.derived else f"fichier outputs/…/{suite.source}"
+        count = len(result.tables[suite.table]) if suite.table in result.tables else 0
         parts.append(f'<h3 id="{html.esc(suite.table)}">{html.esc(suite.label)}</h3>'
-                     + html.paragraph(f"{suite.description} ({where} ; {len(result.tables[suite.table])} ligne(s) ; "
+                     + html.paragraph(f"{suite.description} ({where} ; {count} ligne(s) ; "
                                       f"une ligne est désignée par : {key_label(suite)} ; suite {suite.file}).")
                      + f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
                        f'<tbody>{"".join(rows)}</tbody></table></div>')
