@@ -330,12 +330,15 @@ def gx_kwargs(kwargs: dict) -> dict:
 
 
 def context(gx):
-    """An ephemeral GX context (in memory only), analytics and progress bars off."""
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    """An ephemeral GX context (in memory only: no Data Docs site, not even a temporary one), analytics
+    and progress bars off."""
+    from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
+                                                            ProgressBarsConfig)
 
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return ctx
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                               analytics_enabled=False,
+                               progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False))
+    return gx.get_context(mode="ephemeral", project_config=config)
 
 
 def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edition,
