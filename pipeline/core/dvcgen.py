@@ -1,8 +1,9 @@
 """Writes ``dvc.yaml`` from the stage table of ``params.yaml`` and the code each stage runs.
 
 Each stage's deps are its notebook, ``uv.lock`` (library versions shape the outputs), its edition's
-mapping and exports, the earlier outputs it reads, and every project module its notebook and the runner
-import (found by reading the imports, transitively). ``python -m pipeline.core.dvcgen`` rewrites the
+mapping and exports, the earlier outputs it reads, the repository data it declares (``data``: e.g. the
+Great Expectations suites) and every project module its notebook and the runner import (found by reading
+the imports, transitively). ``python -m pipeline.core.dvcgen`` rewrites the
 file; a test checks the committed one is current.
 """
 
@@ -87,6 +88,7 @@ def generate(root: Path | None = None) -> str:
         deps += ["pipeline/core/templates/stagesco", "pipeline/core/templates/report.css"]
         deps += [f"pipeline/core/templates/{name}" for name in spec.get("templates", [])]
         deps += ["schemas/fields.yaml"]
+        deps += list(spec.get("data", []))  # repository files the stage reads besides code (e.g. GX suites)
         deps += stage_code(root / stage.notebook, root)
         foreach = "${editions}"
         if spec.get("history"):
