@@ -27,6 +27,7 @@ def cmd_run(args) -> int:
     from .core.status import LABELS, edition_status, exit_code, next_action
 
     root = project_root()
+    _refresh_dvc_yaml(root)
     params = Params.load(root)
     editions = [args.edition] if args.edition else list(params.editions)
     stages = list(params.stages.values())
@@ -44,7 +45,9 @@ def cmd_run(args) -> int:
         print(f"Édition {name} : {len(targets)} étape(s) à vérifier ou exécuter.")
         if targets:
             quiet = [] if args.debug else ["--quiet"]
-            _dvc(["repro", *quiet, *(["--force"] if args.force else []), *targets], root)
+            code = _dvc(["repro", *quiet, *(["--force"] if args.force else []), *targets], root)
+        else:
+            code = 0
         statuses = edition_status(edition)
         for status in statuses:
             detail = f" — {status.detail}" if status.detail and status.state != "done" else ""
@@ -55,8 +58,21 @@ def cmd_run(args) -> int:
             report = edition.outputs / status.stage.folder / "report.html"
             if status.state == "done" and report.exists():
                 print(f"  rapport : {relative(report, root)}")
+        if code != 0 and exit_code(statuses) != 2:
+            print("  DVC s'est arrêté avant d'exécuter les étapes (voir le message ci-dessus) ; relancez avec --debug "
+                  "pour le détail.")
+            worst = 2
         worst = max(worst, 2 if exit_code(statuses) == 2 else 0)
     return worst
+
+
+def _refresh_dvc_yaml(root: Path) -> None:
+    """dvc.yaml follows params.yaml (editions, stage table) and history/: regenerate it when they changed."""
+    from .core import dvcgen
+
+    if dvcgen.refresh(root):
+        print("dvc.yaml régénéré (nouvelle édition, étape ou agrégats d'une édition close) : committez-le avec "
+              "params.yaml.")
 
 
 def cmd_status(args) -> int:
@@ -107,6 +123,7 @@ def cmd_new_edition(args) -> int:
     from .core.editions import new_edition
 
     created = new_edition(args.name, args.source, with_data=args.with_data)
+    _refresh_dvc_yaml(project_root())
     print(f"Édition {args.name} créée dans {relative(created)} et ajoutée à params.yaml.")
     print("Déposez-y les exports, vérifiez edition.yaml (dates, seuils) et mapping.yaml (libellés des colonnes), "
           "puis lancez « stagesco run " + args.name + " ».")

@@ -193,7 +193,7 @@ def test_round_trip_reports_missing_late_and_out_of_order(tmp_path, edition, cas
     result = cv.read_tracking(path, edition, projects, assignment)
     table = result.conventions.set_index("project_code")
     assert result.metrics == {"conventions": 3, "fully_signed": 2, "missing": 1, "signatures_missing": 1,
-                              "late": 1, "out_of_order": 1}
+                              "late": 1, "out_of_order": 1, "signed_on_time": 1}
     assert table.loc["PAAA1", "school_signed"] == date(2025, 10, 3) and not table.loc["PAAA1", "late"]
     assert table.loc["PBBB2", "late"] and table.loc["PBBB2", "last_signed"] == date(2025, 11, 20)
     assert table.loc["PCCC3", "out_of_order"] and table.loc["PCCC3", "missing"] == ["l'établissement de formation"]

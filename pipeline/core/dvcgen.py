@@ -124,7 +124,17 @@ def earlier_editions(params: Params) -> tuple[dict, list[str]]:
     return items, [f"${{item.earlier{i}}}" for i in range(count)]
 
 
+def refresh(root: Path | None = None) -> bool:
+    """Rewrite ``dvc.yaml`` if the stage table, the editions or the history files changed; True if rewritten."""
+    root = root or project_root()
+    target = root / "dvc.yaml"
+    text = generate(root)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    target.write_text(text, encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":
-    target = project_root() / "dvc.yaml"
-    target.write_text(generate(), encoding="utf-8")
-    print(f"{target.name} écrit.")
+    refresh()
+    print("dvc.yaml écrit.")
