@@ -885,11 +885,16 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
                  (face[0].astype(np.int32), free, face[1][free].astype(np.int32)))
 
 
+_WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
+
+
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
-              draw_index: int | None, worse) -> _Node | None | bool:
+              draw_index: int | None, worse) -> _Node | None | bool | object:
     """A node's relaxation. When the parent's optimal flows for the rank levels include one that meets the
     node's extra bounds, the node has the same rank levels and its optimal flows are exactly those: only the
-    lottery (or feasibility) is solved, on that much smaller network."""
+    lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank levels
+    are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller re-queues
+    the node with that stronger bound and evaluates it in full only if it is still needed)."""
     limits = model.bounds(decisions)
     if limits is None:
         return None
@@ -903,7 +908,14 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
             node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks])
             if node is not None:
                 return node
+        return _WORSE
     return _lex_flow(model, *limits, levels, draw_index, worse)
+
+
+def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
+    """The least integer vector strictly greater than ``ranks`` in every longer extension's order: a lower
+    bound for any vector whose first ``len(ranks)`` entries are lexicographically greater than ``ranks``."""
+    return ranks[:-1] + (ranks[-1] + 1,) if ranks else ranks
 
 
 @dataclass
@@ -918,14 +930,24 @@ class _FlowResult:
 def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, deadline: float,
                       ties: bool) -> _FlowResult:
     """Lexicographic optimum over the opened sets, best bound first. With ``ties``, nodes whose bound equals
-    the incumbent are explored too, so that another optimum with a different opened set is detected."""
+    the incumbent are explored too, so that another optimum with a different opened set is detected.
+
+    A child is first evaluated inside its parent's optimal face (cheap); when that face cannot hold it, its
+    bound becomes the successor of the parent's rank levels and it is re-queued for a full evaluation, which
+    happens only if no incumbent beats that bound first. Violated projects that every optimal flow of the
+    parent opens are branched on together: one child opens them all (inside the face), and child k closes
+    the k-th of them after opening the previous ones (outside the face: queued with the successor bound)."""
     heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None]] = [((), 0, {}, None)]
     counter = 1
     best: _Node | None = None
     tie = False
     explored = 0
-    if model.binary and ties:
-        best = _dive(model, levels, draw_index, deadline)  # a first incumbent, for pruning
+
+    def push(bound, decisions, parent):
+        nonlocal counter
+        heapq.heappush(heap, (bound, counter, decisions, parent))
+        counter += 1
+
     while heap:
         bound, _, decisions, parent = heapq.heappop(heap)
         if best is not None and (bound > best.vector or (not ties and bound >= best.vector)):
@@ -937,7 +959,6 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if perf_counter() > deadline:
             raise AssignmentTimeout("aucune affectation trouvée dans le temps imparti (flot, séparation et "
                                     "évaluation)")
-        explored += 1
         if best is None:
             worse = None
         elif ties:
@@ -946,6 +967,13 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
         node = _evaluate(model, decisions, parent, levels, draw_index, worse)
+        if node is _WORSE:
+            if parent.ranks:
+                push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, None)
+            else:
+                push(bound, decisions, None)
+            continue
+        explored += 1
         if not node:
             continue
         node.decisions = decisions
@@ -956,33 +984,24 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             elif node.vector == best.vector and not np.array_equal(node.flow, best.flow):
                 tie = True
             continue
-        project = broken[0]
         light = node.light()
+        face_lo = node.face[0]
+        forced = [i for i in broken if face_lo[model.size_arc[i]] > 0]
+        if forced and node.ranks:
+            outside = _successor(node.vector[:node.ranks])
+            for k, project in enumerate(forced):
+                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, None)
+            push(node.vector, {**decisions, **{i: True for i in forced}}, light)
+            continue
+        project = broken[0]
         for opened in (False, True):
-            heapq.heappush(heap, (node.vector, counter, {**decisions, project: opened}, light))
-            counter += 1
+            push(node.vector, {**decisions, project: opened}, light)
     if best is None:
         return _FlowResult(None, True, 0.0, None, explored)
     unique = None
     if draw_index is not None:
         unique = False if tie else _unique(model, best)
     return _FlowResult(best, True, 0.0, unique, explored)
-
-
-def _dive(model: _FlowModel, levels: list, draw_index: int | None, deadline: float) -> _Node | None:
-    """A feasible solution by closing every project below its minimum until none is (None if that fails)."""
-    decisions: dict[int, bool] = {}
-    node = None
-    while perf_counter() < deadline:
-        node = _evaluate(model, decisions, node, levels, draw_index, None)
-        if not node:
-            return None
-        broken = model.violations(node.flow, decisions)
-        if not broken:
-            node.decisions = decisions
-            return node
-        decisions = {**decisions, **{i: False for i in broken}}
-    return None
 
 
 def _unique(model: _FlowModel, node: _Node) -> bool | None:
