@@ -156,3 +156,39 @@ def has_cycle(n_nodes: int, tail, head, lo, cap, flow) -> bool:
     edges = np.bincount(label[tail[inside]], minlength=count)
     sizes = np.bincount(label, minlength=count)
     return bool((edges >= sizes).any())
+
+
+def reducible(n_nodes: int, tail, head, lo, cap, flow, arcs) -> np.ndarray:
+    """For each arc of ``arcs``, whether some flow within (lo, cap) with the same node balances as ``flow``
+    carries nothing on it: the arc's lower bound is 0 and the residual graph (the arc itself left out) can
+    carry its whole flow from its tail back to its head (max flow, one per arc)."""
+    from ortools.graph.python import max_flow as _mf
+
+    arcs = np.asarray(arcs, np.int64)
+    out = (lo[arcs] == 0) & (flow[arcs] == 0)
+    todo = np.flatnonzero((lo[arcs] == 0) & (flow[arcs] > 0))
+    if not todo.size:
+        return out
+    up = np.flatnonzero(flow < cap)
+    down = np.flatnonzero(flow > lo)
+    solver = _mf.SimpleMaxFlow()
+    r_cap = np.concatenate([cap[up] - flow[up], flow[down] - lo[down]]).astype(np.int64)
+    solver.add_arcs_with_capacity(np.concatenate([tail[up], head[down]]).astype(np.int32),
+                                  np.concatenate([head[up], tail[down]]).astype(np.int32), r_cap)
+    solver.add_arc_with_capacity(0, n_nodes - 1, 0)  # every node exists
+    for k in todo.tolist():
+        a = int(arcs[k])
+        own = []  # the arc's own residual arcs (forward, backward), left out
+        for where, offset in ((up, 0), (down, up.size)):
+            r = int(np.searchsorted(where, a))
+            if r < where.size and where[r] == a:
+                own.append(offset + r)
+        for r in own:
+            solver.set_arc_capacity(r, 0)
+        status = solver.solve(int(tail[a]), int(head[a]))
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"max flow: status {status}")
+        out[k] = solver.optimal_flow() >= flow[a]
+        for r in own:
+            solver.set_arc_capacity(r, int(r_cap[r]))
+    return out

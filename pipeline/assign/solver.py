@@ -985,8 +985,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
                 tie = True
             continue
         light = node.light()
-        face_lo = node.face[0]
-        forced = [i for i in broken if face_lo[model.size_arc[i]] > 0]
+        forced = _forced_open(model, node, broken)
         if forced and node.ranks:
             outside = _successor(node.vector[:node.ranks])
             for k, project in enumerate(forced):
@@ -1002,6 +1001,17 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     if draw_index is not None:
         unique = False if tie else _unique(model, best)
     return _FlowResult(best, True, 0.0, unique, explored)
+
+
+def _forced_open(model: _FlowModel, node: _Node, projects: list[int]) -> list[int]:
+    """Those of ``projects`` that every optimal flow of the node's rank levels keeps open."""
+    face_lo, free, free_cap = node.face
+    face_cap = face_lo.astype(np.int64)
+    face_cap[free] = free_cap
+    arcs = [model.size_arc[i] for i in projects]
+    closable = fl.reducible(model.n_nodes, model.tail, model.head, face_lo.astype(np.int64), face_cap, node.flow,
+                            arcs)
+    return [i for i, ok in zip(projects, closable.tolist()) if not ok]
 
 
 def _unique(model: _FlowModel, node: _Node) -> bool | None:
