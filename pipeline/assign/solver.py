@@ -382,6 +382,7 @@ _STATUS = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "FEASIB
 MAX_DRAWS = 5
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 UNIQUENESS_TIME = 2.0  # seconds for the uniqueness proof of each draw
+GROUP_LEVELS = False  # weight several unit levels into one min-cost flow (fewer, but slower, solves)
 OBJECTIVE_LABELS = {"egalitarian": "égalitaire", "rank_maximal": "rang maximal", "sum_of_ranks": "somme des rangs"}
 
 
@@ -845,7 +846,8 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
             face = (lo, cap)
         if i < len(levels):
             g = 1
-            while (levels[i][3] and i + g < len(levels) and levels[i + g][3] and base ** (g + 1) <= limit):
+            while (GROUP_LEVELS and levels[i][3] and i + g < len(levels) and levels[i + g][3]
+                   and base ** (g + 1) <= limit):
                 g += 1
             group = levels[i:i + g]
             cost = np.zeros(t.size, np.int64)
@@ -857,10 +859,17 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
             cost = np.zeros(t.size, np.int64)
             cost[free] = model.lottery(draw_index, free)
         if not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
-            try:  # (else the current flow already meets the trivial bound: optimal as it is)
-                flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
-            except fl.Infeasible:
-                return None
+            # (else the current flow already meets the trivial bound: optimal as it is)
+            trivial = None
+            if group is not None and all(unit for *_, unit in group) and cost.min() >= 0:
+                trivial = _at_trivial_bound(model, lo, cap, cost)
+            if trivial is not None:
+                flow = trivial
+            else:
+                try:
+                    flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
+                except fl.Infeasible:
+                    return None
         if group is None:
             used = np.flatnonzero(flow)
             values.append(int(model.lottery(draw_index, used) @ flow[used]))
@@ -886,6 +895,20 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
+
+
+def _at_trivial_bound(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+    """A flow with every free arc of positive (non-negative) ``cost`` at its lower bound, if one exists: it is
+    then optimal (its cost is the least possible), found by a feasibility flow, much cheaper than the
+    min-cost flow. Levels at their trivial bound are common (no learner at the worst ranks)."""
+    positive = (cost > 0) & (cap > lo)
+    if not positive.any():
+        return None
+    try:
+        return fl.min_cost_flow(model.n_nodes, model.tail, model.head, lo, np.where(positive, lo, cap),
+                                np.zeros(cost.size, np.int64), model.supply)
+    except fl.Infeasible:
+        return None
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
