@@ -90,32 +90,45 @@ def build_network(instance: Instance, homes: dict[str, str] | None = None) -> Ne
     forbidden: dict[str, set[str]] = defaultdict(set)
     for pair in instance.forbidden:
         forbidden[pair.learner].add(pair.project)
-    projects = {p.id: p for p in instance.projects}
     net = Network(instance, [], fixed, homes=homes)
     for learner_id, project_id in fixed.items():
         net.fixed_size[project_id] += 1
         net.fixed_track[project_id, instance.learner(learner_id).track] += 1
         net.fixed_ranks.append(instance.rank(instance.learner(learner_id), project_id))
-    groups: dict[tuple, list[Learner]] = defaultdict(list)
+    open_to = {track: {p.id for p in instance.projects if track in p.tracks} for track in TRACKS}
+    groups: dict[tuple, list[str]] = {}
     for learner in instance.learners:
-        if learner.id in fixed:
+        lid = learner.id
+        if lid in fixed:
             continue
-        banned = forbidden.get(learner.id, set())
-        listed = tuple((pid, r) for r, pid in enumerate(learner.preferences, 1)
-                       if learner.track in projects[pid].tracks and pid not in banned)
-        home = homes.get(learner.id)
-        groups[learner.track, listed, tuple(sorted(banned)), home].append(learner)
-    for (track, listed, banned, home), members in sorted(groups.items(), key=lambda kv: _group_key(kv[0])):
+        banned = forbidden.get(lid)
+        allowed = open_to[learner.track]
+        if banned:
+            listed = tuple([(pid, r) for r, pid in enumerate(learner.preferences, 1)
+                            if pid in allowed and pid not in banned])
+        else:
+            listed = tuple([(pid, r) for r, pid in enumerate(learner.preferences, 1) if pid in allowed])
+        key = (learner.track, listed, tuple(sorted(banned)) if banned else (), homes.get(lid))
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [lid]
+        else:
+            members.append(lid)
+    # classes in the order of their key text (ties: first appearance, as a stable sort does)
+    keyed = sorted(((_group_key(key), key, members) for key, members in groups.items()), key=lambda item: item[0])
+    for text, (track, listed, banned, home), members in keyed:
         arcs = list(listed)
-        reachable = {pid for pid, _ in arcs}
-        if home is not None and home not in reachable and track in projects[home].tracks and home not in banned:
-            arcs.append((home, instance.unranked))
-            reachable.add(home)
-        if banned:  # no hub: list every other allowed project explicitly
-            arcs += [(p.id, instance.unranked) for p in instance.projects
-                     if track in p.tracks and p.id not in banned and p.id not in reachable]
-        members = sorted((m.id for m in members), key=lambda lid: (draw(seed, "learner", lid), lid))
-        net.classes.append(Klass(track, _group_key((track, listed, banned, home)), members, arcs, not banned, home))
+        if home is not None or banned:
+            reachable = {pid for pid, _ in arcs}
+            if home is not None and home not in reachable and home in open_to[track] and home not in banned:
+                arcs.append((home, instance.unranked))
+                reachable.add(home)
+            if banned:  # no hub: list every other allowed project explicitly
+                arcs += [(p.id, instance.unranked) for p in instance.projects
+                         if track in p.tracks and p.id not in banned and p.id not in reachable]
+        if len(members) > 1:
+            members = sorted(members, key=lambda lid: (draw(seed, "learner", lid), lid))
+        net.classes.append(Klass(track, text, members, arcs, not banned, home))
     return net
 
 
@@ -560,9 +573,18 @@ def _place(net: Network, class_arcs: Iterable[tuple[int, str, int, int]],
             seats[index] += [(rank, order[pid], pid)] * count
     pool: dict[str, list[str]] = defaultdict(list)
     for index, klass in enumerate(net.classes):
-        places = sorted(seats[index])
-        plan.update((lid, place[2]) for lid, place in zip(klass.members, places))
-        pool[klass.track] += klass.members[len(places):]
+        places = seats.get(index)
+        members = klass.members
+        if not places:
+            pool[klass.track] += members
+        elif len(places) == 1:
+            plan[members[0]] = places[0][2]
+            if len(members) > 1:
+                pool[klass.track] += members[1:]
+        else:
+            places.sort()
+            plan.update((lid, place[2]) for lid, place in zip(members, places))
+            pool[klass.track] += members[len(places):]
     hub_places: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for track, pid, count in hub_arcs:
         if count:
@@ -656,26 +678,48 @@ class _FlowModel:
         self.sink = node
         self.n_nodes = node + 1
         pindex = {p.id: i for i, p in enumerate(projects)}
-        tail, head, cap, rank, kind, proj, home = [], [], [], [], [], [], []
+        room_arr = np.array(room, np.int64)
+        track_code = {t: k for k, t in enumerate(TRACKS)}
+        pt_of = np.full((len(projects), len(TRACKS)), -1, np.int64)  # (project, track) -> node
+        for (pid, t), v in pt_node.items():
+            pt_of[pindex[pid], track_code[t]] = v
         unranked = instance.unranked
-        for index, klass in enumerate(net.classes):
-            count = len(klass.members)
-            for pid, r in klass.arcs:
-                tail.append(index)
-                head.append(pt_node[pid, klass.track])
-                cap.append(min(count, room[pindex[pid]]))
-                rank.append(r)
-                proj.append(pindex[pid])
-                home.append(klass.home == pid)
-            kind += [self.ARC] * len(klass.arcs)
-            if klass.hub:
-                tail.append(index)
-                head.append(hub_node[klass.track])
-                cap.append(count)
-                rank.append(unranked)
-                kind.append(self.TO_HUB)
-                proj.append(-1)
-                home.append(False)
+        classes = net.classes
+        # class arcs: for each class its (project, rank) arcs, then its hub arc if any (one block per class)
+        n_arcs = np.array([len(k.arcs) for k in classes], np.int64)
+        has_hub = np.array([k.hub for k in classes], bool)
+        counts = np.array([len(k.members) for k in classes], np.int64)
+        codes = np.array([track_code[k.track] for k in classes], np.int64)
+        block = n_arcs + has_hub
+        start = np.cumsum(block) - block
+        total = int(block.sum())
+        a_proj = np.array([pindex[pid] for k in classes for pid, _ in k.arcs], np.int64)
+        a_rank = np.array([r for k in classes for _, r in k.arcs], np.int64)
+        a_class = np.repeat(np.arange(n_classes, dtype=np.int64), n_arcs)
+        a_pos = np.repeat(start, n_arcs) + (np.arange(a_class.size) - np.repeat(np.cumsum(n_arcs) - n_arcs, n_arcs))
+        h_class = np.flatnonzero(has_hub)
+        h_pos = start[h_class] + n_arcs[h_class]
+        c_tail = np.empty(total, np.int64)
+        c_head = np.empty(total, np.int64)
+        c_cap = np.empty(total, np.int64)
+        c_rank = np.empty(total, np.int64)
+        c_kind = np.empty(total, np.int8)
+        c_proj = np.empty(total, np.int64)
+        c_home = np.zeros(total, bool)
+        c_tail[a_pos], c_tail[h_pos] = a_class, h_class
+        c_head[a_pos] = pt_of[a_proj, codes[a_class]]
+        c_cap[a_pos] = np.minimum(counts[a_class], room_arr[a_proj])
+        c_rank[a_pos], c_rank[h_pos] = a_rank, unranked
+        c_kind[a_pos], c_kind[h_pos] = self.ARC, self.TO_HUB
+        c_proj[a_pos], c_proj[h_pos] = a_proj, -1
+        if h_class.size:
+            c_head[h_pos] = np.array([hub_node[classes[c].track] for c in h_class.tolist()], np.int64)
+            c_cap[h_pos] = counts[h_class]
+        for c, klass in enumerate(classes):
+            if klass.home is not None:
+                for j, (pid, _) in enumerate(klass.arcs):
+                    c_home[start[c] + j] = klass.home == pid
+        tail, head, cap, rank, kind, proj, home = [], [], [], [], [], [], []
         for track in hub_tracks:
             for pid in net.hub_projects(track):
                 tail.append(hub_node[track])
@@ -689,7 +733,7 @@ class _FlowModel:
         self.size_arc: list[int] = []
         for i, p in enumerate(projects):
             for t in sorted(p.tracks):
-                self.track_arc[i, t] = len(tail)
+                self.track_arc[i, t] = total + len(tail)
                 tail.append(pt_node[p.id, t])
                 head.append(p_node[p.id])
                 cap.append(room[i])
@@ -697,7 +741,7 @@ class _FlowModel:
                 kind.append(self.TRACK)
                 proj.append(i)
                 home.append(False)
-            self.size_arc.append(len(tail))
+            self.size_arc.append(total + len(tail))
             tail.append(p_node[p.id])
             head.append(self.sink)
             cap.append(room[i])
@@ -705,13 +749,13 @@ class _FlowModel:
             kind.append(self.SIZE)
             proj.append(i)
             home.append(False)
-        self.tail = np.array(tail, np.int64)
-        self.head = np.array(head, np.int64)
-        self.cap = np.maximum(np.array(cap, np.int64), 0)
-        self.rank = np.array(rank, np.int64)
-        self.kind = np.array(kind, np.int8)
-        self.proj = np.array(proj, np.int64)
-        self.home = np.array(home, bool)
+        self.tail = np.concatenate([c_tail, np.array(tail, np.int64)])
+        self.head = np.concatenate([c_head, np.array(head, np.int64)])
+        self.cap = np.maximum(np.concatenate([c_cap, np.array(cap, np.int64)]), 0)
+        self.rank = np.concatenate([c_rank, np.array(rank, np.int64)])
+        self.kind = np.concatenate([c_kind, np.array(kind, np.int8)])
+        self.proj = np.concatenate([c_proj, np.array(proj, np.int64)])
+        self.home = np.concatenate([c_home, np.array(home, bool)])
         self.lo = np.zeros_like(self.cap)
         self.supply = np.zeros(self.n_nodes, np.int64)
         self.n_free = sum(len(k.members) for k in net.classes)
