@@ -500,12 +500,8 @@ def _solve(instance: Instance, homes: dict[str, str], time_limit: float, backend
     lottery_value, draw_index, unique = _lottery(model, lex)
     plan = _assignment(net, model, lex.values)
     notes = lex.notes + ([f"plusieurs optimums subsistent après {MAX_DRAWS} tirages"] if unique is False else [])
-    proven = "optimum prouvé" if lex.optimal else "optimum NON prouvé"
-    uniqueness = {True: "unique", False: "non unique", None: "unicité non prouvée dans le temps imparti"}[unique]
-    status = f"{proven} ({OBJECTIVE_LABELS[instance.objective]}), {uniqueness}"
-    status += f", tirage n° {draw_index} (graine {instance.seed})" + "".join(f" ; {n}" for n in notes)
-    return _solution(instance, plan, homes, tuple(vector), lottery_value, draw_index, lex, status,
-                     perf_counter() - start)
+    return _solution(instance, plan, homes, tuple(vector), lottery_value, draw_index, lex.optimal,
+                     0.0 if lex.optimal else lex.gap, unique, notes, start)
 
 
 def _lottery(model: _Model, lex: _Lexicographic) -> tuple[int, int, bool | None]:
@@ -597,7 +593,13 @@ def _place(net: Network, class_arcs: Iterable[tuple[int, str, int, int]],
 
 
 def _solution(instance: Instance, plan: dict[str, str], homes: dict[str, str], vector: tuple[int, ...],
-              lottery_value: int, draw_index: int, lex: _Lexicographic, status: str, elapsed: float) -> Solution:
+              lottery_value: int, draw_index: int, optimal: bool, gap: float, unique: bool | None,
+              notes: list[str], start: float) -> Solution:
+    """The :class:`Solution` of an assignment, with its French status (shared by the MIP and flow paths)."""
+    proven = "optimum prouvé" if optimal else "optimum NON prouvé"
+    uniqueness = {True: "unique", False: "non unique", None: "unicité non prouvée dans le temps imparti"}[unique]
+    status = f"{proven} ({OBJECTIVE_LABELS[instance.objective]}), {uniqueness}"
+    status += f", tirage n° {draw_index} (graine {instance.seed})" + "".join(f" ; {n}" for n in notes)
     ranks = {lid: instance.rank(instance.learner(lid), pid) for lid, pid in plan.items()}
     profile = [0] * instance.unranked
     for rank in ranks.values():
@@ -609,8 +611,8 @@ def _solution(instance: Instance, plan: dict[str, str], homes: dict[str, str], v
         closed=tuple(p.id for p in instance.projects if p.id not in used),
         ranks=ranks, rank_profile=tuple(profile), worst_rank=max(ranks.values(), default=0),
         objective=instance.objective, objective_vector=vector, lottery_value=lottery_value,
-        lottery_draw=draw_index, optimal=lex.optimal, gap=0.0 if lex.optimal else lex.gap, status=status,
-        solve_time=elapsed, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid))
+        lottery_draw=draw_index, optimal=optimal, gap=gap, status=status,
+        solve_time=perf_counter() - start, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid))
 
 
 def _diagnose(instance: Instance, time_limit: float, backend: str) -> list[str]:
@@ -1131,23 +1133,8 @@ def _flow_solve(instance: Instance, homes: dict[str, str], time_limit: float) ->
     notes = [] if result.optimal else ["séparation et évaluation interrompue par la limite de temps"]
     if unique is False and result.optimal:
         notes.append(f"plusieurs optimums subsistent après {MAX_DRAWS} tirages")
-    proven = "optimum prouvé" if result.optimal else "optimum NON prouvé"
-    uniqueness = {True: "unique", False: "non unique", None: "unicité non prouvée dans le temps imparti"}[unique]
-    status = f"{proven} ({OBJECTIVE_LABELS[instance.objective]}), {uniqueness}"
-    status += f", tirage n° {draw_index} (graine {instance.seed})" + "".join(f" ; {n}" for n in notes)
-    ranks = {lid: instance.rank(instance.learner(lid), pid) for lid, pid in plan.items()}
-    profile = [0] * instance.unranked
-    for rank in ranks.values():
-        profile[rank - 1] += 1
-    used = set(plan.values())
-    return Solution(
-        assignment=plan,
-        opened=tuple(p.id for p in instance.projects if p.id in used),
-        closed=tuple(p.id for p in instance.projects if p.id not in used),
-        ranks=ranks, rank_profile=tuple(profile), worst_rank=max(ranks.values(), default=0),
-        objective=instance.objective, objective_vector=tuple(vector), lottery_value=lottery_value,
-        lottery_draw=draw_index, optimal=result.optimal, gap=result.gap, status=status,
-        solve_time=perf_counter() - start, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid))
+    return _solution(instance, plan, homes, tuple(vector), lottery_value, draw_index, result.optimal, result.gap,
+                     unique, notes, start)
 
 
 def _flow_assignment(model: _FlowModel, flow: np.ndarray) -> dict[str, str]:
