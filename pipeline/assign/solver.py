@@ -47,8 +47,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from pipeline.assign import flow as fl
-from pipeline.assign.model import (TRACKS, AssignmentTimeout, InfeasibleAssignment, Instance, Learner,
-                                   Solution)
+from pipeline.assign.model import TRACKS, AssignmentTimeout, InfeasibleAssignment, Instance, Solution
 
 LOTTERY_RANGE = 2**24
 
@@ -646,12 +645,14 @@ def _diagnose(instance: Instance, time_limit: float, backend: str) -> list[str]:
 # For a fixed set of opened projects the model above is a min-cost flow (classes -> hubs -> (project, track)
 # -> project -> sink). Each lexicographic level is solved by OR-tools' min-cost flow; optimal dual prices then
 # fix every arc whose reduced cost is non-zero (complementary slackness), so the next level is optimised over
-# exactly the optimal flows of the previous ones (see :mod:`pipeline.assign.flow`). Levels with unit
-# coefficients are combined in groups with weights (n + 1) ** k while that fits in 64 bits. Minimum sizes are
-# handled by branch and bound: every project whose minimum matters starts relaxed to [0, max]; a project
-# whose flow falls strictly between 0 and its minimum (or misses a per-track minimum) is branched on
-# (closed / opened with its minimums as lower bounds), best bound first, the bound being the relaxation's
-# lexicographic vector, lottery included. The lottery is the same as the MIP's (same weights on the same
+# exactly the optimal flows of the previous ones (see :mod:`pipeline.assign.flow`). One min-cost flow per level
+# (measured faster than weighting unit levels together, see ``GROUP_LEVELS``); a unit level whose positive
+# arcs can all stay at their lower bound is settled by a mere feasibility flow. Minimum sizes are handled by
+# branch and bound: every project whose minimum matters starts relaxed to [0, max]; a project whose flow falls
+# strictly between 0 and its minimum (or misses a per-track minimum) is branched on (closed / opened with its
+# minimums as lower bounds), best bound first, the bound being the relaxation's lexicographic vector, lottery
+# included. A child is solved inside its parent's optimal face when it fits there (same rank levels, only the
+# lottery to solve); otherwise its rank levels are strictly worse and it waits with that stronger bound. The lottery is the same as the MIP's (same weights on the same
 # aggregated arcs), so when the minimiser is proven unique both paths return the same assignment.
 
 class _FlowModel:
