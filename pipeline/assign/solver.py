@@ -646,8 +646,10 @@ def _diagnose(instance: Instance, time_limit: float, backend: str) -> list[str]:
 # -> project -> sink). Each lexicographic level is solved by OR-tools' min-cost flow; optimal dual prices then
 # fix every arc whose reduced cost is non-zero (complementary slackness), so the next level is optimised over
 # exactly the optimal flows of the previous ones (see :mod:`pipeline.assign.flow`). One min-cost flow per level
-# (measured faster than weighting unit levels together, see ``GROUP_LEVELS``); a unit level whose positive
-# arcs can all stay at their lower bound is settled by a mere feasibility flow. Minimum sizes are handled by
+# (measured faster than weighting unit levels together, see ``GROUP_LEVELS``). A unit level (costs in {0, 1}
+# or {0, -1}) is solved by the primal-dual method, a few OR-tools max flows warm-started from the previous
+# level's flow, which also yields the dual prices; other levels and the lottery by OR-tools' min-cost flow
+# (measured at 100 000 learners: a unit level in 0.3-0.9 s instead of up to 4 s). Minimum sizes are handled by
 # branch and bound: every project whose minimum matters starts relaxed to [0, max]; a project whose flow falls
 # strictly between 0 and its minimum (or misses a per-track minimum) is branched on (closed / opened with its
 # minimums as lower bounds), best bound first, the bound being the relaxation's lexicographic vector, lottery
@@ -905,18 +907,19 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
             free = np.flatnonzero(cap > lo)
             cost = np.zeros(t.size, np.int64)
             cost[free] = model.lottery(draw_index, free)
-        if not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
+        d = None
+        if group is not None and len(group) == 1 and group[0][3]:
+            # unit costs: a few max flows, warm-started from the previous level's flow (see flow.py)
+            try:
+                flow, d = fl.min_cost_flow_by_max_flows(n, t, h, lo, cap, cost, model.supply, flow)
+            except fl.Infeasible:
+                return None
+        elif not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
             # (else the current flow already meets the trivial bound: optimal as it is)
-            trivial = None
-            if group is not None and all(unit for *_, unit in group) and cost.min() >= 0:
-                trivial = _at_trivial_bound(model, lo, cap, cost)
-            if trivial is not None:
-                flow = trivial
-            else:
-                try:
-                    flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
-                except fl.Infeasible:
-                    return None
+            try:
+                flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
+            except fl.Infeasible:
+                return None
         if group is None:
             used = np.flatnonzero(flow)
             values.append(int(model.lottery(draw_index, used) @ flow[used]))
@@ -925,7 +928,9 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         if worse is not None and worse(values):
             return False
         i += g
-        d = fl.potentials(n, t, h, lo, cap, flow, cost)  # the restricted network also serves the children
+        if d is None:
+            d = fl.potentials(n, t, h, lo, cap, flow, cost)
+        # (the restricted network also serves the children)
         lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
     if flow is None:  # no level at all: feasibility only
         try:
@@ -942,20 +947,6 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
-
-
-def _at_trivial_bound(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
-    """A flow with every free arc of positive (non-negative) ``cost`` at its lower bound, if one exists: it is
-    then optimal (its cost is the least possible), found by a feasibility flow, much cheaper than the
-    min-cost flow. Levels at their trivial bound are common (no learner at the worst ranks)."""
-    positive = (cost > 0) & (cap > lo)
-    if not positive.any():
-        return None
-    try:
-        return fl.min_cost_flow(model.n_nodes, model.tail, model.head, lo, np.where(positive, lo, cap),
-                                np.zeros(cost.size, np.int64), model.supply)
-    except fl.Infeasible:
-        return None
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
