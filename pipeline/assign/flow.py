@@ -1,6 +1,9 @@
 """Min-cost-flow primitives on numpy arrays (OR-tools' cost-scaling solver underneath).
 
 * :func:`min_cost_flow` solves a min-cost flow with lower bounds ``lo <= f <= cap`` and node supplies.
+* :func:`min_cost_flow_by_max_flows` solves the same problem by the primal-dual method (a few max flows,
+  warm-started from a given flow) and returns optimal node potentials too; fast when costs span few
+  values, as in the unit (0/1) objective levels.
 * :func:`potentials` returns optimal node potentials (dual prices) of an optimal flow: shortest distances in
   its residual graph from a virtual root, computed as one more min-cost flow (a shortest-path tree) since the
   solver does not expose its own.
@@ -12,9 +15,10 @@
 from __future__ import annotations
 
 import numpy as np
+from ortools.graph.python import max_flow as _mf
 from ortools.graph.python import min_cost_flow as _mcf
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
 # OR-tools multiplies costs by (number of nodes + 1) internally and rejects overflow; keep a wide margin.
 COST_LIMIT = 2**62
@@ -51,6 +55,93 @@ def min_cost_flow(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarr
         raise RuntimeError(f"min cost flow: status {status}")
     flow[free] += solver.flows(np.arange(free.size, dtype=np.int32))
     return flow
+
+
+def min_cost_flow_by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarray,
+                               cap: np.ndarray, cost: np.ndarray, supply: np.ndarray,
+                               flow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """An optimal flow and optimal node potentials (``cost + d[tail] - d[head] >= 0`` on every residual arc),
+    by the primal-dual method: a sequence of maximum flows, for costs spanning few values (the unit levels).
+
+    Start: ``flow`` (any flow within (lo, cap); ``lo`` if None) with every arc of positive cost moved to its
+    lower bound and every arc of negative cost to its capacity, so that every residual arc has a
+    non-negative cost. Each phase computes shortest distances (Dijkstra) from the nodes with an excess in the
+    residual graph, raises the potentials by them (capped at the distance of the nearest node with a deficit,
+    which keeps reduced costs non-negative), and pushes a maximum flow from the excesses to the deficits along
+    the arcs of zero reduced cost (OR-tools' max flow). The flow is optimal when balanced: every residual arc
+    then has a non-negative reduced cost. The number of phases is the number of distinct shortest-path
+    lengths used, a handful for 0/1 costs. Raises :class:`Infeasible`."""
+    x = (lo if flow is None else flow).astype(np.int64)
+    x = np.where(cost > 0, lo, np.where(cost < 0, cap, x)).astype(np.int64)
+    supply = supply.astype(np.int64)
+    d = np.zeros(n_nodes, np.int64)
+    need_distances = False  # the tight arcs of the starting potentials are tried first
+    while True:
+        balance = (supply - np.bincount(tail, x, n_nodes).astype(np.int64)
+                   + np.bincount(head, x, n_nodes).astype(np.int64))
+        excess = np.flatnonzero(balance > 0)
+        if not excess.size:
+            return x, d
+        deficit = np.flatnonzero(balance < 0)
+        up = np.flatnonzero(x < cap)
+        down = np.flatnonzero(x > lo)
+        r_tail = np.concatenate([tail[up], head[down]])
+        r_head = np.concatenate([head[up], tail[down]])
+        r_cost = np.concatenate([cost[up], -cost[down]])
+        reduced = r_cost + d[r_tail] - d[r_head]
+        if need_distances:
+            step = _distances(n_nodes, r_tail, r_head, reduced, excess)
+            reach = step >= 0
+            target = deficit[reach[deficit]]
+            if not target.size:
+                raise Infeasible()
+            cut = int(step[target].min())
+            d += np.where(reach, np.minimum(step, cut), cut)
+            reduced = r_cost + d[r_tail] - d[r_head]
+        if (reduced < 0).any():
+            raise RuntimeError("primal-dual: negative reduced cost")
+        arcs = np.flatnonzero(reduced == 0)
+        source, sink = n_nodes, n_nodes + 1
+        solver = _mf.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(
+            np.concatenate([r_tail[arcs], np.full(excess.size, source), deficit]).astype(np.int32),
+            np.concatenate([r_head[arcs], excess, np.full(deficit.size, sink)]).astype(np.int32),
+            np.concatenate([np.concatenate([cap[up] - x[up], x[down] - lo[down]])[arcs], balance[excess],
+                            -balance[deficit]]).astype(np.int64))
+        status = solver.solve(source, sink)
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"max flow: status {status}")
+        if solver.optimal_flow() <= 0:
+            if need_distances:
+                raise RuntimeError("primal-dual: no progress")
+            need_distances = True
+            continue
+        pushed = solver.flows(np.arange(arcs.size, dtype=np.int32))
+        moved = np.zeros(up.size + down.size, np.int64)
+        moved[arcs] = pushed
+        x[up] += moved[:up.size]
+        x[down] -= moved[up.size:]
+        need_distances = True  # no tight path is left
+
+
+def _distances(n_nodes: int, r_tail, r_head, reduced, sources) -> np.ndarray:
+    """Shortest distances (by reduced cost, all >= 0) from ``sources``; -1 where unreachable."""
+    hops = float(2**22)  # weight = reduced cost * hops + 1: Dijkstra ignores zero weights in sparse input
+    if n_nodes + 2 >= hops:
+        raise ValueError("network too large for the hop encoding")
+    weight = reduced * hops + 1.0
+    graph = csr_matrix((weight, (r_tail, r_head)), shape=(n_nodes, n_nodes))
+    if graph.nnz < r_tail.size:  # parallel residual arcs were summed: keep the cheapest of each instead
+        order = np.lexsort((weight, r_tail * n_nodes + r_head))
+        key = (r_tail * n_nodes + r_head)[order]
+        first = np.concatenate([[True], key[1:] != key[:-1]])
+        keep = order[first]
+        graph = csr_matrix((weight[keep], (r_tail[keep], r_head[keep])), shape=(n_nodes, n_nodes))
+    dist = dijkstra(graph, directed=True, indices=sources, min_only=True)
+    step = np.full(n_nodes, -1, np.int64)
+    reach = np.isfinite(dist)
+    step[reach] = np.floor(dist[reach] / hops).astype(np.int64)
+    return step
 
 
 def _residual(tail, head, lo, cap, flow, cost):
@@ -156,3 +247,37 @@ def has_cycle(n_nodes: int, tail, head, lo, cap, flow) -> bool:
     edges = np.bincount(label[tail[inside]], minlength=count)
     sizes = np.bincount(label, minlength=count)
     return bool((edges >= sizes).any())
+
+
+def reducible(n_nodes: int, tail, head, lo, cap, flow, arcs) -> np.ndarray:
+    """For each arc of ``arcs``, whether some flow within (lo, cap) with the same node balances as ``flow``
+    carries nothing on it: the arc's lower bound is 0 and the residual graph (the arc itself left out) can
+    carry its whole flow from its tail back to its head (max flow, one per arc)."""
+    arcs = np.asarray(arcs, np.int64)
+    out = (lo[arcs] == 0) & (flow[arcs] == 0)
+    todo = np.flatnonzero((lo[arcs] == 0) & (flow[arcs] > 0))
+    if not todo.size:
+        return out
+    up = np.flatnonzero(flow < cap)
+    down = np.flatnonzero(flow > lo)
+    solver = _mf.SimpleMaxFlow()
+    r_cap = np.concatenate([cap[up] - flow[up], flow[down] - lo[down]]).astype(np.int64)
+    solver.add_arcs_with_capacity(np.concatenate([tail[up], head[down]]).astype(np.int32),
+                                  np.concatenate([head[up], tail[down]]).astype(np.int32), r_cap)
+    solver.add_arc_with_capacity(0, n_nodes - 1, 0)  # every node exists
+    for k in todo.tolist():
+        a = int(arcs[k])
+        own = []  # the arc's own residual arcs (forward, backward), left out
+        for where, offset in ((up, 0), (down, up.size)):
+            r = int(np.searchsorted(where, a))
+            if r < where.size and where[r] == a:
+                own.append(offset + r)
+        for r in own:
+            solver.set_arc_capacity(r, 0)
+        status = solver.solve(int(tail[a]), int(head[a]))
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"max flow: status {status}")
+        out[k] = solver.optimal_flow() >= flow[a]
+        for r in own:
+            solver.set_arc_capacity(r, int(r_cap[r]))
+    return out
