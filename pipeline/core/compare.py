@@ -1,0 +1,135 @@
+"""What differs between a recorded output and a re-run one, in French lines an analyst can check.
+
+Workbooks are compared cell by cell (sheet, cell, the row's key in its first column, recorded vs now),
+tables (parquet, CSV) row by row by their key column, JSON key by key; any other file by its hash only.
+At most :data:`MAX_LINES` lines per file, then how many more.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MAX_LINES = 12
+KEY_COLUMNS = ("project_code", "learner_id", "code", "id", "Code projet", "Identifiant")
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "(vide)"
+    text = str(value).replace("\n", " ")
+    return f"« {text[:80]}{'…' if len(text) > 80 else ''} »"
+
+
+def _cap(lines: list[str]) -> list[str]:
+    if len(lines) > MAX_LINES:
+        return lines[:MAX_LINES] + [f"… et {len(lines) - MAX_LINES} autre(s) différence(s)"]
+    return lines
+
+
+def differences(recorded: Path, now: Path) -> list[str]:
+    """The differences between two versions of one output file (both present)."""
+    suffix = now.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            return _cap(xlsx(recorded, now))
+        if suffix == ".parquet":
+            import pandas as pd
+
+            return _cap(table(pd.read_parquet(recorded), pd.read_parquet(now)))
+        if suffix == ".csv":
+            import pandas as pd
+
+            read = dict(dtype=str, keep_default_na=False, sep=None, engine="python", encoding="utf-8-sig")
+            return _cap(table(pd.read_csv(recorded, **read), pd.read_csv(now, **read)))
+        if suffix == ".json":
+            return _cap(json_values(json.loads(recorded.read_text(encoding="utf-8")),
+                                    json.loads(now.read_text(encoding="utf-8"))))
+    except Exception as exc:  # an unreadable version: say it, the hashes already differ
+        return [f"contenu différent (comparaison détaillée impossible : {type(exc).__name__})"]
+    return ["contenu différent (comparaison par empreinte SHA-256 seulement pour ce type de fichier)"]
+
+
+def xlsx(recorded: Path, now: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    old, new = load_workbook(recorded), load_workbook(now)
+    lines = [f"feuille « {name} » absente maintenant" for name in old.sheetnames if name not in new.sheetnames]
+    lines += [f"feuille « {name} » nouvelle" for name in new.sheetnames if name not in old.sheetnames]
+    for name in [n for n in old.sheetnames if n in new.sheetnames]:
+        a, b = old[name], new[name]
+        rows, cols = max(a.max_row, b.max_row), max(a.max_column, b.max_column)
+        for r in range(1, rows + 1):
+            key = b.cell(r, 1).value if r <= b.max_row else None
+            key = key if key is not None else a.cell(r, 1).value
+            for c in range(1, cols + 1):
+                va, vb = a.cell(r, c).value, b.cell(r, c).value
+                if va != vb:
+                    cell = b.cell(r, c).coordinate
+                    label = f" (ligne {_show(key)})" if r > 1 and key is not None else ""
+                    lines.append(f"feuille « {name} », cellule {cell}{label} : enregistré {_show(va)}, "
+                                 f"maintenant {_show(vb)}")
+    return lines
+
+
+def _key_column(old, new) -> str | None:
+    common = [c for c in new.columns if c in old.columns]
+    for column in [c for c in KEY_COLUMNS if c in common] + common:
+        if old[column].is_unique and new[column].is_unique and old[column].notna().all() and new[column].notna().all():
+            return column
+    return None
+
+
+def _plain(value):
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    try:
+        import pandas as pd
+
+        if not isinstance(value, (list, dict)) and pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def table(old, new) -> list[str]:
+    """Row by row by the key column (the first unique one, identifiers first), else by position."""
+    lines = [f"colonne « {c} » absente maintenant" for c in old.columns if c not in new.columns]
+    lines += [f"colonne « {c} » nouvelle" for c in new.columns if c not in old.columns]
+    key = _key_column(old, new)
+    if key is None:
+        old, new = old.reset_index(drop=True), new.reset_index(drop=True)
+        label = "position"
+    else:
+        old, new = old.set_index(key, drop=False), new.set_index(key, drop=False)
+        label = key
+    common = [c for c in new.columns if c in old.columns]
+    old_keys, new_keys = list(old.index), list(new.index)
+    lines += [f"ligne {label} = {_show(k)} absente maintenant" for k in old_keys if k not in set(new_keys)]
+    lines += [f"ligne {label} = {_show(k)} nouvelle" for k in new_keys if k not in set(old_keys)]
+    for k in [k for k in new_keys if k in set(old_keys)]:
+        for column in common:
+            va, vb = _plain(old.at[k, column]), _plain(new.at[k, column])
+            if va != vb:
+                lines.append(f"ligne {label} = {_show(k)}, colonne « {column} » : enregistré {_show(va)}, "
+                             f"maintenant {_show(vb)}")
+    return lines
+
+
+def json_values(old, new, path: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        lines = []
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                lines.append(f"clé « {where} » absente maintenant (enregistré {_show(json.dumps(old[key], ensure_ascii=False))})")
+            elif key not in old:
+                lines.append(f"clé « {where} » nouvelle ({_show(json.dumps(new[key], ensure_ascii=False))})")
+            else:
+                lines += json_values(old[key], new[key], where)
+        return lines
+    if old != new:
+        return [f"clé « {path or '(racine)'} » : enregistré {_show(json.dumps(old, ensure_ascii=False))}, "
+                f"maintenant {_show(json.dumps(new, ensure_ascii=False))}"]
+    return []
