@@ -19,7 +19,7 @@ from pipeline.core.config import Edition
 from pipeline.core.errors import ConfigError
 from tests.conftest import ROOT, copy_repo, dvc, make_edition, stagesco
 
-MARKER = "Quatremarre-Zéphyrin"  # a value only the real-style edition's data holds
+MARKER = "Quatre" + "marre-Zéphyrin"  # a value only the real-style edition's data holds (never literal here)
 
 
 def git(root: Path, *args: str) -> str:
@@ -84,8 +84,17 @@ def test_workbook_differences_name_sheet_cell_and_row(tmp_path):
     old = _workbook(tmp_path / "a.xlsx", [("Code projet", "Décision"), ("P1AAA", "retenu"), ("P2BBB", "retenu")])
     new = _workbook(tmp_path / "b.xlsx", [("Code projet", "Décision"), ("P1AAA", "retenu"), ("P2BBB", "non retenu")])
     assert compare.differences(old, new) == [
-        "feuille « Décisions », cellule B3 (ligne « P2BBB ») : enregistré « retenu », maintenant « non retenu »"]
+        "feuille « Décisions », cellule B3 (ligne « P2BBB », colonne « Décision ») : enregistré « retenu », "
+        "maintenant « non retenu »"]
     assert compare.differences(old, old) == []
+    gone = _workbook(tmp_path / "c.xlsx", [("Code projet", "Décision"), ("P2BBB", "non retenu")])
+    assert compare.differences(old, gone) == [
+        "feuille « Décisions », ligne « P1AAA » absente maintenant (ligne 2 enregistrée)",
+        "feuille « Décisions », cellule B2 (ligne « P2BBB », colonne « Décision ») : enregistré « retenu », "
+        "maintenant « non retenu »"]
+    unkeyed = _workbook(tmp_path / "d.xlsx", [("Code projet", "Décision"), (None, "x")])
+    assert compare.differences(old, unkeyed)[0] == (
+        "feuille « Décisions », cellule A2 (ligne « P1AAA ») : enregistré « P1AAA », maintenant (vide)")
 
 
 def test_table_and_json_differences_by_key(tmp_path):
@@ -171,7 +180,7 @@ def test_real_edition_data_is_tracked_by_dvc_and_never_in_git(real_repo):
     secret = pseudonyms.key("2026", root).decode()
     assert secret != pseudonyms.key("demo", root).decode()
     revisions = git(root, "rev-list", "--all").split()
-    for needle in (MARKER, secret, "Quatremarre"):
+    for needle in (MARKER, secret, MARKER.split("-")[0]):
         found = subprocess.run(["git", "grep", "-I", "-F", needle, *revisions], cwd=root, capture_output=True, text=True)
         assert found.returncode == 1 and not found.stdout, (needle, found.stdout[:300])
     # The demo, synthetic, stays plain git files, its synthetic key included.
@@ -195,10 +204,10 @@ def test_track_puts_a_new_file_under_dvc(real_repo):
 @pytest.mark.slow
 def test_purge_refuses_before_its_date_then_removes_what_it_says(real_repo):
     root = real_repo
-    dvc(root, "repro", "projects@2026")  # outputs (with personal data) and their cache objects
-    dvc(root, "push")
-    remote = root.parent / "remote"
     folder = root / "inputs" / "2026"
+    dvc(root, "repro", "projects@2026")  # outputs (with personal data) and their cache objects
+    dvc(root, "push", *[p.relative_to(root).as_posix() for p in sorted(folder.glob("*.dvc"))], "projects@2026")
+    remote = root.parent / "remote"
     hashes = purge.edition_hashes(root, "2026")
     inputs_md5 = yaml.safe_load((folder / "promotion.csv.dvc").read_text(encoding="utf-8"))["outs"][0]["md5"]
     assert dvcdata.object_path(remote, inputs_md5).is_file() and inputs_md5 in hashes
@@ -298,12 +307,12 @@ def test_freeze_writes_a_manifest_commit_and_tag(frozen_demo):
     assert dvcdata.object_path(root.parent / "remote", md5).is_file()
     again = stagesco(root, "freeze", "demo", check=False)
     assert again.returncode != 0 and "déjà figée (étiquette git edition-demo)" in again.stderr and "--force" in again.stderr
-    mapping = root / "inputs" / "demo" / "mapping.yaml"
-    kept = mapping.read_bytes()
-    mapping.write_bytes(kept + b"\n")
+    readme = root / "README.md"
+    kept = readme.read_bytes()
+    readme.write_bytes(kept + b"\n")
     dirty = stagesco(root, "freeze", "demo", "--force", check=False)
-    mapping.write_bytes(kept)
-    assert dirty.returncode != 0 and "pas enregistrées dans git : inputs/demo/mapping.yaml" in dirty.stderr
+    readme.write_bytes(kept)
+    assert dirty.returncode != 0 and "pas enregistrées dans git : README.md" in dirty.stderr
 
 
 @pytest.mark.slow
@@ -346,3 +355,16 @@ def test_verify_names_the_outputs_and_cells_a_tampered_decision_changes(frozen_d
     assert f"« {code} »" in out  # the project's row is named
     assert "outputs/demo/projects/projets.xlsx : identique" in out
     assert "l'édition n'est pas reproduite à l'identique" in out
+
+
+def test_git_ignores_the_data_of_any_edition_folder_but_the_demo():
+    def ignored(rel: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", rel], cwd=ROOT).returncode == 0
+
+    for rel in ("inputs/faite-a-la-main/promotion.csv", "inputs/faite-a-la-main/suivi/evaluations/P1AAA.xlsx",
+                "inputs/faite-a-la-main/cle_pseudonymes.txt"):
+        assert ignored(rel), rel
+    for rel in ("inputs/faite-a-la-main/edition.yaml", "inputs/faite-a-la-main/mapping.yaml",
+                "inputs/faite-a-la-main/promotion.csv.dvc", "inputs/demo/promotion.csv",
+                "inputs/demo/suivi/suivi_conventions.xlsx", "inputs/demo/cle_pseudonymes.txt"):
+        assert not ignored(rel), rel

@@ -51,6 +51,8 @@ def differences(recorded: Path, now: Path) -> list[str]:
 
 
 def xlsx(recorded: Path, now: Path) -> list[str]:
+    """Sheet by sheet: by row key (first column, when unique in both versions) under the header row, else
+    cell by cell at the same positions."""
     from openpyxl import load_workbook
 
     old, new = load_workbook(recorded), load_workbook(now)
@@ -58,6 +60,10 @@ def xlsx(recorded: Path, now: Path) -> list[str]:
     lines += [f"feuille « {name} » nouvelle" for name in new.sheetnames if name not in old.sheetnames]
     for name in [n for n in old.sheetnames if n in new.sheetnames]:
         a, b = old[name], new[name]
+        keyed = _sheet_rows(a), _sheet_rows(b)
+        if keyed[0] is not None and keyed[1] is not None:
+            lines += _keyed_sheet(name, a, b, *keyed)
+            continue
         rows, cols = max(a.max_row, b.max_row), max(a.max_column, b.max_column)
         for r in range(1, rows + 1):
             key = b.cell(r, 1).value if r <= b.max_row else None
@@ -65,10 +71,44 @@ def xlsx(recorded: Path, now: Path) -> list[str]:
             for c in range(1, cols + 1):
                 va, vb = a.cell(r, c).value, b.cell(r, c).value
                 if va != vb:
-                    cell = b.cell(r, c).coordinate
                     label = f" (ligne {_show(key)})" if r > 1 and key is not None else ""
-                    lines.append(f"feuille « {name} », cellule {cell}{label} : enregistré {_show(va)}, "
-                                 f"maintenant {_show(vb)}")
+                    lines.append(f"feuille « {name} », cellule {b.cell(r, c).coordinate}{label} : "
+                                 f"enregistré {_show(va)}, maintenant {_show(vb)}")
+    return lines
+
+
+def _sheet_rows(sheet) -> dict | None:
+    """Row number by the value of the first column (rows 2…), if those values are all present and unique."""
+    rows = {}
+    for r in range(2, sheet.max_row + 1):
+        key = sheet.cell(r, 1).value
+        if key is None or key in rows:
+            return None
+        rows[key] = r
+    return rows if rows else None
+
+
+def _keyed_sheet(name: str, a, b, old_rows: dict, new_rows: dict) -> list[str]:
+    lines = []
+    header_a = [a.cell(1, c).value for c in range(1, a.max_column + 1)]
+    header_b = [b.cell(1, c).value for c in range(1, b.max_column + 1)]
+    if header_a != header_b:
+        lines.append(f"feuille « {name} », ligne d'en-tête : enregistré {_show(' | '.join(map(str, header_a)))}, "
+                     f"maintenant {_show(' | '.join(map(str, header_b)))}")
+    lines += [f"feuille « {name} », ligne {_show(k)} absente maintenant (ligne {r} enregistrée)"
+              for k, r in old_rows.items() if k not in new_rows]
+    lines += [f"feuille « {name} », ligne {_show(k)} nouvelle (ligne {r})" for k, r in new_rows.items() if k not in old_rows]
+    for key, rb in new_rows.items():
+        ra = old_rows.get(key)
+        if ra is None:
+            continue
+        for c in range(1, max(a.max_column, b.max_column) + 1):
+            va, vb = a.cell(ra, c).value, b.cell(rb, c).value
+            if va != vb:
+                column = header_b[c - 1] if c <= len(header_b) else None
+                label = f", colonne {_show(column)}" if column is not None else ""
+                lines.append(f"feuille « {name} », cellule {b.cell(rb, c).coordinate} (ligne {_show(key)}{label}) : "
+                             f"enregistré {_show(va)}, maintenant {_show(vb)}")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ..stages import applications, assignment, eligibility, projects
@@ -9,6 +10,11 @@ from ..stages import commission as commission_stage
 from . import adjustments, commission, followup, formats, learners, partners
 
 DEMO_SEED = 2025
+DEMO_KEY = (
+    "# Clé synthétique de l'édition démo : publique, elle ne protège aucune donnée réelle (une édition réelle a\n"
+    "# une clé aléatoire créée par « stagesco new-edition », suivie par DVC, jamais dans git).\n"
+    + hashlib.sha256(b"stagesco demo synthetic pseudonym key").hexdigest() + "\n"
+)
 
 
 def demo_files(root: Path) -> dict[str, bytes]:
@@ -30,6 +36,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
         placed = assignment.run(edition, decided.retained, applied.roster, applied.preferences).table
         follow = followup.demo_files(edition, decided.retained, applied.roster, placed[["learner_id", "project_code"]])
     files.update({f"suivi/{name}": data for name, data in follow.items()})
+    files["cle_pseudonymes.txt"] = DEMO_KEY.encode("utf-8")  # the pseudonym key (pipeline.core.pseudonyms)
     return files
 
 
