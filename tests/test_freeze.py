@@ -107,6 +107,12 @@ def test_table_and_json_differences_by_key(tmp_path):
     assert "ligne project_code = « P4 » nouvelle" in lines
     assert "ligne project_code = « P1 », colonne « max » : enregistré « 5 », maintenant « 9 »" in lines
     assert not any("P3" in line for line in lines)  # same row, another position: not a difference
+    long_old = pd.DataFrame({"learner_id": ["A1", "A1", "A2"], "rank": [1, 2, 1],
+                             "why": ["x" * 60 + " complet (11/11)", "b", "c"]})
+    long_new = long_old.assign(why=["x" * 60 + " complet (12/12)", "b", "c"])
+    lines = compare.table(long_old, long_new)
+    assert lines == ["ligne learner_id = « A1 », rank = « 1 », colonne « why » : "
+                     "enregistré « …xxxxxxxxx complet (11/11) », maintenant « …xxxxxxxxx complet (12/12) »"]
     assert compare.json_values({"a": {"b": 1}, "c": 2}, {"a": {"b": 2}}) == [
         "clé « a.b » : enregistré « 1 », maintenant « 2 »", "clé « c » absente maintenant (enregistré « 2 »)"]
     (tmp_path / "a.html").write_text("<p>1</p>")
@@ -368,3 +374,16 @@ def test_git_ignores_the_data_of_any_edition_folder_but_the_demo():
                 "inputs/faite-a-la-main/promotion.csv.dvc", "inputs/demo/promotion.csv",
                 "inputs/demo/suivi/suivi_conventions.xlsx", "inputs/demo/cle_pseudonymes.txt"):
         assert not ignored(rel), rel
+
+
+def test_verify_reuses_the_current_environment_for_the_same_lock_and_checks_which_code_runs(tmp_path):
+    from pipeline.core import verify
+    from pipeline.core.errors import StagescoError
+
+    assert verify.environment(ROOT, ROOT) == Path(sys.executable)
+    python = Path(sys.executable)
+    verify.check_code(ROOT, python, verify.checkout_env(ROOT, python))  # interpreter and Jupyter kernel
+    elsewhere = tmp_path / "checkout"
+    (elsewhere / "pipeline").mkdir(parents=True)  # not a package: the installed `pipeline` would win
+    with pytest.raises(StagescoError, match="n'importe pas le code de la révision"):
+        verify.check_code(elsewhere, python, verify.checkout_env(elsewhere, python))

@@ -21,6 +21,20 @@ def _show(value) -> str:
     return f"« {text[:80]}{'…' if len(text) > 80 else ''} »"
 
 
+def _pair(old, new) -> str:
+    """« enregistré X, maintenant Y », long texts shown from just before where they start to differ."""
+    if isinstance(old, str) and isinstance(new, str) and old != new:
+        i = next((k for k, (x, y) in enumerate(zip(old, new)) if x != y), min(len(old), len(new)))
+        if i > 40:
+            start = i - 20
+
+            def part(text: str) -> str:
+                return f"« …{text[start:start + 80]}{'…' if len(text) > start + 80 else ''} »"
+
+            return f"enregistré {part(old)}, maintenant {part(new)}"
+    return f"enregistré {_show(old)}, maintenant {_show(new)}"
+
+
 def _cap(lines: list[str]) -> list[str]:
     if len(lines) > MAX_LINES:
         return lines[:MAX_LINES] + [f"… et {len(lines) - MAX_LINES} autre(s) différence(s)"]
@@ -72,8 +86,7 @@ def xlsx(recorded: Path, now: Path) -> list[str]:
                 va, vb = a.cell(r, c).value, b.cell(r, c).value
                 if va != vb:
                     label = f" (ligne {_show(key)})" if r > 1 and key is not None else ""
-                    lines.append(f"feuille « {name} », cellule {b.cell(r, c).coordinate}{label} : "
-                                 f"enregistré {_show(va)}, maintenant {_show(vb)}")
+                    lines.append(f"feuille « {name} », cellule {b.cell(r, c).coordinate}{label} : {_pair(va, vb)}")
     return lines
 
 
@@ -108,15 +121,34 @@ def _keyed_sheet(name: str, a, b, old_rows: dict, new_rows: dict) -> list[str]:
                 column = header_b[c - 1] if c <= len(header_b) else None
                 label = f", colonne {_show(column)}" if column is not None else ""
                 lines.append(f"feuille « {name} », cellule {b.cell(rb, c).coordinate} (ligne {_show(key)}{label}) : "
-                             f"enregistré {_show(va)}, maintenant {_show(vb)}")
+                             f"{_pair(va, vb)}")
     return lines
 
 
-def _key_column(old, new) -> str | None:
+def _unique(frame, columns: list[str]) -> bool:
+    part = frame[columns]
+    return bool(part.notna().all().all()) and not part.duplicated().any()
+
+
+def _identifier(column) -> bool:
+    name = str(column)
+    return name in KEY_COLUMNS or name.endswith(("_id", "_code")) or name.lower().startswith(("code", "identifiant"))
+
+
+def _key_columns(old, new) -> list[str] | None:
+    """The row key: an identifier column unique in both versions (else the first column), else an identifier
+    with one of the first columns (e.g. learner and rank); None when nothing is unique."""
     common = [c for c in new.columns if c in old.columns]
-    for column in [c for c in KEY_COLUMNS if c in common] + common:
-        if old[column].is_unique and new[column].is_unique and old[column].notna().all() and new[column].notna().all():
-            return column
+    if not common:
+        return None
+    ids = [c for c in common if _identifier(c)]
+    for column in [*ids, common[0]]:
+        if _unique(old, [column]) and _unique(new, [column]):
+            return [column]
+    for first in ids or common[:1]:
+        for second in [c for c in common[:8] if c != first]:
+            if _unique(old, [first, second]) and _unique(new, [first, second]):
+                return [first, second]
     return None
 
 
@@ -134,26 +166,35 @@ def _plain(value):
 
 
 def table(old, new) -> list[str]:
-    """Row by row by the key column (the first unique one, identifiers first), else by position."""
+    """Row by row by the key (identifiers first, else a unique pair of columns), else by position."""
     lines = [f"colonne « {c} » absente maintenant" for c in old.columns if c not in new.columns]
     lines += [f"colonne « {c} » nouvelle" for c in new.columns if c not in old.columns]
-    key = _key_column(old, new)
-    if key is None:
-        old, new = old.reset_index(drop=True), new.reset_index(drop=True)
-        label = "position"
-    else:
-        old, new = old.set_index(key, drop=False), new.set_index(key, drop=False)
-        label = key
     common = [c for c in new.columns if c in old.columns]
-    old_keys, new_keys = list(old.index), list(new.index)
-    lines += [f"ligne {label} = {_show(k)} absente maintenant" for k in old_keys if k not in set(new_keys)]
-    lines += [f"ligne {label} = {_show(k)} nouvelle" for k in new_keys if k not in set(old_keys)]
-    for k in [k for k in new_keys if k in set(old_keys)]:
+    key = _key_columns(old, new)
+    if key is None:
+        names = ["position"]
+        old, new = old.reset_index(drop=True), new.reset_index(drop=True)
+        old_rows = {(i,): i for i in range(len(old))}
+        new_rows = {(i,): i for i in range(len(new))}
+    else:
+        names = key
+        old, new = old.reset_index(drop=True), new.reset_index(drop=True)
+        old_rows = {tuple(_plain(v) for v in row): i for i, row in enumerate(old[key].itertuples(index=False))}
+        new_rows = {tuple(_plain(v) for v in row): i for i, row in enumerate(new[key].itertuples(index=False))}
+
+    def label(k: tuple) -> str:
+        return ", ".join(f"{n} = {_show(v)}" for n, v in zip(names, k))
+
+    lines += [f"ligne {label(k)} absente maintenant" for k in old_rows if k not in new_rows]
+    lines += [f"ligne {label(k)} nouvelle" for k in new_rows if k not in old_rows]
+    for k, j in new_rows.items():
+        i = old_rows.get(k)
+        if i is None:
+            continue
         for column in common:
-            va, vb = _plain(old.at[k, column]), _plain(new.at[k, column])
+            va, vb = _plain(old.at[i, column]), _plain(new.at[j, column])
             if va != vb:
-                lines.append(f"ligne {label} = {_show(k)}, colonne « {column} » : enregistré {_show(va)}, "
-                             f"maintenant {_show(vb)}")
+                lines.append(f"ligne {label(k)}, colonne « {column} » : {_pair(va, vb)}")
     return lines
 
 

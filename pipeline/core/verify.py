@@ -128,7 +128,14 @@ def compare_outputs(manifest: dict, checkout: Path, bases: list[Path], edition: 
     for folder in sorted(p for p in outputs.iterdir() if p.is_dir()) if outputs.is_dir() else []:
         if folder.name in recorded_stages:
             produced.update({p.relative_to(checkout).as_posix(): p for p in folder.rglob("*") if p.is_file()})
+    missing_stages = {stage for stage in recorded_stages if not (outputs / stage).is_dir()}
+    for stage in sorted(missing_stages):
+        count = sum(1 for rel in manifest["outputs"] if Path(rel).parts[2] == stage)
+        result.different[f"outputs/{edition}/{stage}/"] = [
+            f"étape non reproduite : aucun de ses {count} résultats n'a été produit (voir l'échec ci-dessus)"]
     for rel, recorded in sorted(manifest["outputs"].items()):
+        if Path(rel).parts[2] in missing_stages:
+            continue
         now = produced.pop(rel, None)
         if now is None:
             result.different[rel] = ["absent après la ré-exécution"]
@@ -186,8 +193,7 @@ def verify(edition: str, root: Path, *, rev: str | None = None, log=print, keep:
         log(f"  Ré-exécution de {len(stages)} étape(s) depuis zéro…")
         done = run("repro", "--force", "--no-run-cache", *stages, capture_output=True)
         if done.returncode != 0:
-            last = [line for line in ((done.stderr or "") + (done.stdout or "")).splitlines() if line.strip()]
-            log(f"  La ré-exécution a échoué : {last[-1] if last else 'sans message'}")
+            log(f"  La ré-exécution a échoué : {_failure(done.stderr or '', done.stdout or '')}")
         bases = [dvcdata.cache_dir(checkout), dvcdata.cache_dir(root)]
         remote = dvcdata.remote_path(root)
         if remote:
@@ -200,6 +206,16 @@ def verify(edition: str, root: Path, *, rev: str | None = None, log=print, keep:
             git(root, "worktree", "remove", "--force", str(checkout), check=False)
             shutil.rmtree(tmp, ignore_errors=True)
             git(root, "worktree", "prune", check=False)
+
+
+def _failure(stderr: str, stdout: str) -> str:
+    """The stage's own French message if there is one, else DVC's last error line."""
+    lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]
+    for prefix in ("Erreur", "ERROR"):
+        found = [line for line in lines if line.startswith(prefix)]
+        if found:
+            return found[0]
+    return lines[-1] if lines else "sans message"
 
 
 def _stages(checkout: Path, python: Path, env: dict, edition: str) -> list[str]:
