@@ -119,6 +119,8 @@ def cmd_new_edition(args) -> int:
 
     created = new_edition(args.name, args.source, with_data=args.with_data)
     print(f"Édition {args.name} créée dans {relative(created)} et ajoutée à params.yaml.")
+    print(f"Ses données sont suivies par DVC, jamais par git (clé des pseudonymes : {relative(created)}/cle_pseudonymes.txt) ; "
+          f"enregistrez la configuration et les fichiers .dvc : git add {relative(created)} params.yaml && git commit")
     print("Déposez-y les exports, vérifiez edition.yaml (dates, seuils) et mapping.yaml (libellés des colonnes), "
           "puis lancez « stagesco run " + args.name + " ».")
     return 0
