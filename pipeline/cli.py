@@ -37,6 +37,7 @@ def cmd_run(args) -> int:
     worst = 0
     for name in editions:
         edition = Edition.load(name, root)
+        _track_new_files(edition)
         targets = []
         for stage in stages:
             if any(not p.exists() for p in edition.stage_inputs(stage)):
@@ -73,6 +74,16 @@ def _refresh_dvc_yaml(root: Path) -> None:
     if dvcgen.refresh(root):
         print("dvc.yaml régénéré (nouvelle édition, étape ou agrégats d'une édition close) : committez-le avec "
               "params.yaml.")
+
+
+def _track_new_files(edition) -> None:
+    """A real edition's new data files go under DVC (git ignores them) before they are used."""
+    from .core import dvcdata
+
+    if not dvcdata.is_synthetic(edition.params, edition.name) and dvcdata.untracked(edition):
+        tracked = dvcdata.track(edition)
+        print(f"Édition {edition.name} : données suivies par DVC ({', '.join(p.name for p in tracked)}) ; "
+              f"enregistrez les fichiers .dvc dans git (git add inputs/{edition.name})")
 
 
 def cmd_status(args) -> int:
@@ -125,8 +136,71 @@ def cmd_new_edition(args) -> int:
     created = new_edition(args.name, args.source, with_data=args.with_data)
     _refresh_dvc_yaml(project_root())
     print(f"Édition {args.name} créée dans {relative(created)} et ajoutée à params.yaml.")
+    print(f"Ses données sont suivies par DVC, jamais par git (clé des pseudonymes : {relative(created)}/cle_pseudonymes.txt) ; "
+          f"enregistrez la configuration et les fichiers .dvc : git add {relative(created)} params.yaml && git commit")
     print("Déposez-y les exports, vérifiez edition.yaml (dates, seuils) et mapping.yaml (libellés des colonnes), "
           "puis lancez « stagesco run " + args.name + " ».")
+    return 0
+
+
+def cmd_track(args) -> int:
+    from .core import dvcdata
+
+    root = project_root()
+    edition = Edition.load(args.edition, root)
+    if dvcdata.is_synthetic(edition.params, edition.name):
+        print(f"L'édition {args.edition} est synthétique : ses fichiers restent dans git, rien à suivre par DVC.")
+        return 0
+    tracked = dvcdata.track(edition)
+    for path in tracked:
+        print(f"  suivi par DVC : {relative(path, root)}{'/' if path.is_dir() else ''}")
+    print(f"{len(tracked)} entrée(s) suivie(s) par DVC. Enregistrez les fichiers .dvc dans git : "
+          f"git add inputs/{args.edition} && git commit -m \"Données de l'édition {args.edition}\"")
+    return 0
+
+
+def cmd_freeze(args) -> int:
+    from .core.freeze import freeze
+
+    print(f"Édition {args.edition} : figement…")
+    done = freeze(args.edition, project_root(), force=args.force)
+    print(f"  Manifeste : manifests/{args.edition}.json ({done['inputs']} fichiers d'entrée, "
+          f"{done['outputs']} résultats, commit {done['commit'][:12]})")
+    print(f"  Agrégats : history/{args.edition}.json")
+    print(f"Édition {args.edition} figée : commit {done['freeze_commit'][:12]}, étiquette {done['tag']}. "
+          f"Partagez-la avec « git push --tags » ; vérifiez-la avec « stagesco verify {args.edition} ».")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from .core.verify import report, verify
+
+    result = verify(args.edition, project_root(), rev=args.rev, keep=args.keep)
+    return report(result)
+
+
+def cmd_purge(args) -> int:
+    from datetime import date
+
+    from .core.purge import purge
+
+    today = None
+    if args.date:
+        try:
+            today = date.fromisoformat(args.date)
+        except ValueError:
+            raise StagescoError(f"Date « {args.date} » illisible", hint="Écrivez-la au format AAAA-MM-JJ")
+    record = purge(args.edition, project_root(), today=today, force=args.force)
+    print(f"Édition {args.edition} : données personnelles supprimées.")
+    for path in record["removed"]:
+        print(f"  supprimé : {path}")
+    objects = record["dvc_objects_removed"]
+    print(f"  supprimé du cache DVC local : {objects['cache']} objet(s) ; du dépôt DVC : "
+          + (f"{objects['remote']} objet(s)" if record["remote_is_local"] else
+             "rien (dépôt distant : supprimez-y les données de l'édition vous-même)"))
+    print("  conservé : " + ", ".join(record["kept"]) + f" ; compte rendu : manifests/{args.edition}.purge.json")
+    print(f"Enregistrez la purge dans git : git add -A params.yaml inputs/{args.edition} manifests && "
+          f"git commit -m \"Purge edition {args.edition}\"")
     return 0
 
 
@@ -186,6 +260,24 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--from", dest="source", required=True, help="édition dont reprendre la configuration")
     new.add_argument("--with-data", action="store_true", help="copier aussi ses exports (tests, répétitions)")
     new.set_defaults(func=cmd_new_edition)
+    track = sub.add_parser("track", help="suivre par DVC les données d'une édition réelle (jamais dans git)")
+    track.add_argument("edition")
+    track.set_defaults(func=cmd_track)
+    freeze = sub.add_parser("freeze", help="figer une édition : manifeste, agrégats, envoi au dépôt DVC, étiquette git")
+    freeze.add_argument("edition")
+    freeze.add_argument("--force", action="store_true", help="figer de nouveau une édition déjà figée")
+    freeze.set_defaults(func=cmd_freeze)
+    verify = sub.add_parser("verify", help="reproduire une édition figée depuis zéro et comparer ses résultats")
+    verify.add_argument("edition")
+    verify.add_argument("--rev", help="révision à vérifier (étiquette ou commit ; par défaut : celle du manifeste)")
+    verify.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    verify.set_defaults(func=cmd_verify)
+    purge = sub.add_parser("purge", help="supprimer les données personnelles d'une édition après sa durée de conservation")
+    purge.add_argument("edition")
+    purge.add_argument("--date", help="date du jour à considérer (AAAA-MM-JJ ; par défaut : aujourd'hui)")
+    purge.add_argument("--force", action="store_true",
+                       help="purger avant la date, sans figement préalable, ou une édition synthétique")
+    purge.set_defaults(func=cmd_purge)
     send = sub.add_parser("send", help="envoyer les brouillons d'un dossier outbox (simulation par défaut)")
     send.add_argument("edition")
     send.add_argument("outbox", help="dossier des brouillons, par exemple commission/outbox")

@@ -113,7 +113,7 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
     created = stagesco(root, "new-edition", "2026", "--from", "demo", "--with-data")
     assert "2026" in created.stdout
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
-    assert params["editions"]["2026"] == params["editions"]["demo"]
+    assert params["editions"]["2026"] == {"files": params["editions"]["demo"]["files"]}  # real: not synthetic
     assert "# stagesco — shared parameters" in (root / "params.yaml").read_text(encoding="utf-8")
     mapping = root / "inputs" / "2026" / "mapping.yaml"
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Titre du projet", "title: Intitulé"),

@@ -1,4 +1,9 @@
-"""Creating an edition from an earlier one: its config and mapping (and exports with ``with_data``)."""
+"""Creating an edition from an earlier one: its config and mapping (and exports with ``with_data``).
+
+A new edition is a real one: its folder git-ignores everything but its configuration (``.gitignore``),
+it gets a random pseudonym key (``cle_pseudonymes.txt``) and every data entry present is tracked by DVC
+(:mod:`pipeline.core.dvcdata`). Only the synthetic editions of ``params.yaml`` are plain git files.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
-from .config import EDITION_FILE, MAPPING_FILE, Params
+from . import dvcdata
+from .config import EDITION_FILE, MAPPING_FILE, Edition, Params
 from .errors import ConfigError
 from .paths import inputs_dir, project_root
 
@@ -38,7 +44,10 @@ def new_edition(name: str, source: str, *, with_data: bool = False, root: Path |
         if folder and not (dst / folder).exists():
             (dst / folder).mkdir()
             (dst / folder / README).write_text(text, encoding="utf-8")
+    dvcdata.write_gitignore(dst)
+    dvcdata.write_key(dst, name)
     _add_to_params(root / "params.yaml", name, files)
+    dvcdata.track(Edition.load(name, root))
     return dst
 
 

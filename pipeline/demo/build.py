@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ..stages import applications, assignment, eligibility, projects
@@ -10,6 +11,11 @@ from ..core import atomic
 from . import adjustments, commission, followup, formats, history, learners, partners
 
 DEMO_SEED = 2025
+DEMO_KEY = (
+    "# Clé synthétique de l'édition démo : publique, elle ne protège aucune donnée réelle (une édition réelle a\n"
+    "# une clé aléatoire créée par « stagesco new-edition », suivie par DVC, jamais dans git).\n"
+    + hashlib.sha256(b"stagesco demo synthetic pseudonym key").hexdigest() + "\n"
+)
 
 
 def demo_files(root: Path) -> dict[str, bytes]:
@@ -31,6 +37,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
         placed = assignment.run(edition, decided.retained, applied.roster, applied.preferences).table
         follow = followup.demo_files(edition, decided.retained, applied.roster, placed[["learner_id", "project_code"]])
     files.update({f"suivi/{name}": data for name, data in follow.items()})
+    files["cle_pseudonymes.txt"] = DEMO_KEY.encode("utf-8")  # the pseudonym key (pipeline.core.pseudonyms)
     return files
 
 
