@@ -130,6 +130,11 @@ def test_withdrawal_after_publication_keeps_everyone_else(tmp_path):
         n = int(new_sizes.get(r.project_code, 0))
         assert n == 0 or r.decided_team_min <= n <= r.decided_team_max
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "raisons de santé" in report and all(lid in report for lid in moved)
+    from pipeline.core.config import Edition
+    from pipeline.core.pseudonyms import pseudonyms
+
+    codes = pseudonyms(Edition.load("demo", root), sorted(before["learner_id"]))
+    assert "raisons de santé" in report and all(codes[lid] in report for lid in moved + [leaving])
+    assert not any(lid in report for lid in before["learner_id"])  # pseudonyms, never the identifiers
     kept = after[~after["learner_id"].isin(moved)]
     assert kept["explanation"].str.startswith("affectation publiée").all()

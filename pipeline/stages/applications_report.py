@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import atomic, charts, html
+from ..core.privacy import OUTSIDE, LearnerView
 from ..core.stage import write_metrics
 from ..core.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
@@ -67,20 +68,29 @@ def demand_block(result: ApplicationsResult) -> str:
     return chart + note + html.table(demand[DEMAND_COLUMNS].reset_index(drop=True), labels=LABELS)
 
 
-def rejected_block(result: ApplicationsResult) -> str:
-    return html.table(result.rejected[REJECTED_COLUMNS], labels=LABELS, empty="Aucun rejet.")
+def learner_view(result: ApplicationsResult, edition) -> LearnerView:
+    return LearnerView(edition, result.roster["learner_id"], "applications")
 
 
-def superseded_block(result: ApplicationsResult) -> str:
-    return html.table(result.superseded[SUPERSEDED_COLUMNS], labels=LABELS, empty="Aucune candidature remplacée.") \
+def rejected_block(result: ApplicationsResult, view: LearnerView) -> str:
+    frame = view.frame(result.rejected[REJECTED_COLUMNS])
+    if not view.names:  # a submission from outside the roster names a person: the workbook has the detail
+        outside = frame["pseudonym"] == OUTSIDE
+        frame.loc[outside, "value"] = "(masqué)"
+        frame.loc[outside, "reason"] = "personne absente de la liste de la promotion (détail dans candidatures_rejets.xlsx)"
+    return html.table(frame, labels=LABELS, empty="Aucun rejet.")
+
+
+def superseded_block(result: ApplicationsResult, view: LearnerView) -> str:
+    return html.table(view.frame(result.superseded[SUPERSEDED_COLUMNS]), labels=LABELS, empty="Aucune candidature remplacée.") \
         + html.bullets(result.notes, css_class="note")
 
 
-def non_respondents_block(result: ApplicationsResult) -> str:
+def non_respondents_block(result: ApplicationsResult, view: LearnerView) -> str:
     return html.paragraph(f"{len(result.non_respondents)} apprenant(s) sans candidature valide : ils seront "
                           f"{result.policy_label}.") + \
-        html.table(result.non_respondents[NON_RESPONDENT_COLUMNS], labels=LABELS, empty="Tous les apprenants ont candidaté.")
+        html.table(view.frame(result.non_respondents[NON_RESPONDENT_COLUMNS]), labels=LABELS, empty="Tous les apprenants ont candidaté.")
 
 
-def conflicts_block(result: ApplicationsResult) -> str:
-    return html.table(result.conflicts, labels=LABELS, empty="Aucun conflit d'intérêts repéré.")
+def conflicts_block(result: ApplicationsResult, view: LearnerView) -> str:
+    return html.table(view.frame(result.conflicts), labels=LABELS, empty="Aucun conflit d'intérêts repéré.")

@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import atomic, charts, html, mail
+from ..core.privacy import LearnerView
 from ..core.config import Edition
 from ..core.errors import StagescoError
 from ..core.stage import write_metrics
 from ..core.workbook import Sheet, write_workbook
 from .assignment import AssignmentResult, rank_text
 
-LABELS = {"learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
+LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
           "track": "Filière", "project_code": "Code projet", "title": "Titre du projet", "rank": "Rang obtenu",
           "rank_label": "Choix obtenu", "explanation": "Pourquoi pas un meilleur choix", "size": "Effectif",
           "team_min": "Minimum", "team_max": "Maximum", "status": "État", "applicants": "Candidats",
@@ -134,18 +135,23 @@ def fairness_block(result: AssignmentResult, retained: pd.DataFrame) -> str:
             + "<h3>Par département du projet</h3>" + html.table(summarise("departement"), labels=LABELS))
 
 
-def adjustments_block(result: AssignmentResult) -> str:
+def learner_view(result: AssignmentResult, edition: Edition) -> LearnerView:
+    return LearnerView(edition, [learner.id for learner in result.instance.learners] + list(result.withdrawn), "assignment")
+
+
+def adjustments_block(result: AssignmentResult, view: LearnerView) -> str:
     pairs = [{"learner_id": p.learner, "project_code": p.project, "kind": "fixée", "reason": p.reason} for p in result.instance.fixed]
     pairs += [{"learner_id": p.learner, "project_code": p.project, "kind": "exclue", "reason": p.reason}
               for p in result.instance.forbidden]
-    return html.table(pd.DataFrame(pairs), labels=LABELS, empty="Aucun ajustement.")
+    return html.table(view.frame(pd.DataFrame(pairs)), labels=LABELS, empty="Aucun ajustement.")
 
 
-def learners_block(result: AssignmentResult) -> str:
-    return html.table(result.table[["learner_id", "track", "project_code", "rank_label", "explanation"]], labels=LABELS)
+def learners_block(result: AssignmentResult, view: LearnerView) -> str:
+    columns = ["learner_id", "last_name", "first_name", "track", "project_code", "rank_label", "explanation"]
+    return html.table(view.frame(result.table[columns]), labels=LABELS)
 
 
-def publication_block(result: AssignmentResult) -> str:
+def publication_block(result: AssignmentResult, view: LearnerView) -> str:
     if result.published is None:
         return html.paragraph("Affectation pas encore publiée (aucun classeur dans le dossier publication/) : "
                               "elle est calculée selon l'objectif de l'édition.")
@@ -163,6 +169,6 @@ def publication_block(result: AssignmentResult) -> str:
                if len(moved) else "tous les autres apprenants gardent leur projet publié."))
     labels = {**LABELS, "kind": "Projet publié", "project_code": "Nouveau projet", "reason": "Motif du retrait"}
     return (html.paragraph(text) + "<h3>Retraits</h3>"
-            + html.table(gone, labels={**LABELS, "project_code": "Projet publié", "reason": "Motif du retrait"},
+            + html.table(view.frame(gone), labels={**LABELS, "project_code": "Projet publié", "reason": "Motif du retrait"},
                          empty="Aucun retrait.")
-            + "<h3>Changements de projet</h3>" + html.table(moves, labels=labels, empty="Aucun changement."))
+            + "<h3>Changements de projet</h3>" + html.table(view.frame(moves), labels=labels, empty="Aucun changement."))

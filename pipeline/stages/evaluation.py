@@ -249,7 +249,7 @@ def read_workbook(path: Path, project_code: str, team: pd.DataFrame, columns: li
             column = raw.columns[found[code]]
             if text is None:
                 warnings.append(f"{where}, colonne « {column} » : évaluation manquante pour "
-                                f"{person['first_name']} {person['last_name']} ({learner_id})")
+                                f"{person['first_name']} {person['last_name']}")
                 records.append(record(learner_id, code, row=line))
             elif fold(text) not in levels:
                 errors.append(f"{where}, colonne « {column} » : niveau « {text} » hors liste "
@@ -260,7 +260,7 @@ def read_workbook(path: Path, project_code: str, team: pd.DataFrame, columns: li
     for learner_id in members.index:
         if learner_id not in seen:
             person = members.loc[learner_id]
-            warnings.append(f"{name} : {person['first_name']} {person['last_name']} ({learner_id}) absent du classeur "
+            warnings.append(f"{name} : {person['first_name']} {person['last_name']} absent du classeur "
                             f"— {len(columns)} évaluation(s) manquante(s)")
             records += [record(learner_id, code) for code, _ in columns]
     return records, errors, warnings

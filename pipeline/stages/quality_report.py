@@ -31,10 +31,21 @@ LABELS = {"table": "Table", "id": "N°", "description": "Ce qui est vérifié", 
           "rows": "Lignes", "expectations": "Attentes", "failed": "Non satisfaites", "file": "Suite"}
 
 
+def pseudonymised(tables: dict, edition: Edition) -> dict:
+    """The tables with every learner identifier replaced by the learner's pseudonym (one mapping for all
+    tables, so cross-table checks are unchanged): the report names failing rows without identifying anyone."""
+    from ..core.pseudonyms import pseudonyms
+
+    ids = sorted({str(i) for t in tables.values() if "learner_id" in t.columns for i in t["learner_id"].dropna()})
+    codes = pseudonyms(edition, ids)
+    return {name: t.assign(learner_id=t["learner_id"].map(lambda i: codes.get(str(i), i))) if "learner_id" in t.columns
+            else t for name, t in tables.items()}
+
+
 def run(edition: Edition, out: Path) -> QualityResult:
     """Read the clean tables the suites name, run the suites, write the workbook and the metrics."""
     suites = quality.load_suites()
-    clean = {s.table: read_output(edition, s.source) for s in suites if s.source}
+    clean = pseudonymised({s.table: read_output(edition, s.source) for s in suites if s.source}, edition)
     result = quality.run_suites(edition, clean, suites)
     write_workbook(out / WORKBOOK, sheets(result))
     write_metrics(out, {"expectations": result.metrics["expectations"],
