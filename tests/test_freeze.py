@@ -172,7 +172,7 @@ def test_real_edition_data_is_tracked_by_dvc_and_never_in_git(real_repo):
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
     assert params["editions"]["demo"]["synthetic"] is True and "synthetic" not in params["editions"]["2026"]
     items = ["ajustements.csv", "candidatures_moodle.csv", "cle_pseudonymes.txt", "decisions_commission.xlsx",
-             "depot_projets.csv", "promotion.csv", "suivi"]
+             "depot_projets.csv", "promotion.csv", "publication", "suivi"]
     assert sorted(p.name for p in dvcdata.data_items(Edition.load("2026", root))) == items
     for name in items:
         assert (folder / f"{name}.dvc").is_file(), name
@@ -387,3 +387,16 @@ def test_verify_reuses_the_current_environment_for_the_same_lock_and_checks_whic
     (elsewhere / "pipeline").mkdir(parents=True)  # not a package: the installed `pipeline` would win
     with pytest.raises(StagescoError, match="n'importe pas le code de la révision"):
         verify.check_code(elsewhere, python, verify.checkout_env(elsewhere, python))
+
+
+@pytest.mark.slow
+def test_the_committed_demo_manifest_is_reproduced_from_a_fresh_clone(tmp_path):
+    """The repository ships the demo frozen: `stagesco verify demo` in a fresh clone re-runs the recorded
+    revision from scratch and finds every output identical."""
+    manifest = json.loads((ROOT / "manifests" / "demo.json").read_text(encoding="utf-8"))
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    result = stagesco(clone, "verify", "demo", check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert all(f"  {rel} : identique" in result.stdout for rel in manifest["outputs"])
+    assert len(manifest["outputs"]) > 100 and "différent" not in result.stdout

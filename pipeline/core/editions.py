@@ -35,6 +35,8 @@ def new_edition(name: str, source: str, *, with_data: bool = False, root: Path |
         shutil.copy2(src / config, dst / config)
     if with_data:
         for file in files.values():
+            if file == dvcdata.KEY_FILE:  # every edition gets its own key (below), never a copy
+                continue
             if (src / file).is_dir():
                 shutil.copytree(src / file, dst / file)
             elif (src / file).exists():
