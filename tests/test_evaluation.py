@@ -96,7 +96,7 @@ def test_round_trip_counts_missing_grades_and_files(tmp_path, edition, case):
     assert pd.isna(r.loc[("T003", "BC4"), "level"])
     text = "\n".join(result.warnings)
     assert "evaluations/PAAA1.xlsx, ligne 2, colonne « BC4 — Concevoir un projet socio-éducatif » : évaluation " \
-           "manquante pour Capucine Éluard (T003)" in text
+           "manquante pour Capucine Éluard" in text
     assert "evaluations/PCCC3.xlsx : classeur d'évaluation non reçu (3 apprenant(s)) — 9 évaluation(s) manquante(s)" in text
     wide = ev.per_learner(result).set_index("learner_id")
     assert wide.loc["T003", "grades_missing"] == 1 and wide.loc["T004", "BC2"] == "acquis"
