@@ -6,11 +6,9 @@ records keep raw counts, so that suppression can be recomputed and checked.
 
 from __future__ import annotations
 
-DEFAULT_THRESHOLD = 5
-
-
 def threshold(params_data: dict) -> int:
-    return int(((params_data.get("review") or {}).get("small_count_threshold")) or DEFAULT_THRESHOLD)
+    """``review.small_count_threshold`` of params.yaml."""
+    return int(params_data["review"]["small_count_threshold"])
 
 
 def suppress(count, k: int):

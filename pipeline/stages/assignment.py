@@ -8,7 +8,7 @@ tables; the optimisation itself is :mod:`pipeline.assign`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -115,7 +115,7 @@ def read_published(edition: Edition, learners: set[str], projects: set[str]) -> 
     """The assignment as announced (the published ``affectations.xlsx`` the analyst saved in the edition's
     publication folder), or None before publication; any unknown learner or project stops the stage."""
     files = edition.params.edition_files(edition.name)
-    name = (edition.params.data.get("publication_files") or {}).get("assignment", "affectations.xlsx")
+    name = edition.params.data["publication_files"]["assignment"]
     if PUBLICATION not in files or not (edition.input_path(PUBLICATION) / name).is_file():
         return None
     path = edition.input_path(PUBLICATION) / name

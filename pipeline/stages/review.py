@@ -16,6 +16,7 @@ from ..core import history
 from ..core.config import Edition
 from ..core.normalise import fold
 from ..core.privacy import suppress, threshold
+from . import evaluation
 
 UNRANKED = "hors choix"
 
@@ -66,7 +67,7 @@ def compute(edition: Edition, metrics: dict[str, dict], projects: pd.DataFrame, 
     default_hours = float((edition.config.get("conventions") or {}).get("hours") or 0)
     hours = {code: default_hours if pd.isna(h) else float(h) for code, h in zip(retained["project_code"], retained["hours"])}
     learners = int(m["applications"]["learners"])
-    top_level = str((edition.config.get("evaluation") or {}).get("levels", [""])[-1])
+    top_level = evaluation.settings(edition).levels[-1]
     targeted = len(results)
     acquired = int((results["level"] == top_level).sum())
     profile = list(m["assignment"]["rank_profile"])
@@ -168,9 +169,8 @@ def breakdown(review: Review, key: str, *, rendered: bool = True) -> pd.DataFram
         categories.sort()
     rows = []
     for category in categories:
-        row = {"Catégorie": f"{category}e choix" if key == "rank_profile" and category.isdigit() else category}
-        if key == "rank_profile" and category == "1":
-            row["Catégorie"] = "1er choix"
+        ranked = key == "rank_profile" and category.isdigit()
+        row = {"Catégorie": (("1er" if category == "1" else f"{category}e") + " choix") if ranked else category}
         for record in records:
             value = (record.get("breakdowns") or {}).get(key, {}).get(category)
             row[record["edition"]] = _shown(value, kind, review.threshold, rendered=rendered) if value is not None else "–"

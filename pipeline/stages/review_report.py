@@ -12,12 +12,11 @@ from ..core.stage import read_metrics, read_output, write_metrics
 from ..core.workbook import Sheet, write_workbook
 from . import review
 
-STAGES = ("projects", "eligibility", "commission", "applications", "assignment", "conventions", "evaluation")
-
 
 def run(edition: Edition, out: Path) -> review.Review:
     """Gather the earlier stages' figures, compare with the earlier editions, write bilan.xlsx and metrics."""
-    metrics = {stage: read_metrics(edition, stage) for stage in STAGES}
+    reads = edition.params.stage("review").reads  # the earlier stages' metrics.json the stage table lists
+    metrics = {rel.split("/")[0]: read_metrics(edition, rel.split("/")[0]) for rel in reads if rel.endswith("/metrics.json")}
     result = review.compute(edition, metrics, read_output(edition, "projects/projets.parquet"),
                             read_output(edition, "commission/projets_retenus.parquet"),
                             read_output(edition, "applications/promotion.parquet"),
