@@ -30,7 +30,7 @@ def floor_once(folder: Path) -> float:
     import papermill
     from nbconvert import HTMLExporter
 
-    from pipeline.core.kernel import KERNEL_NAME, ensure_kernel
+    from pipeline.contract.kernel import KERNEL_NAME, ensure_kernel
 
     ensure_kernel()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
@@ -45,7 +45,7 @@ def floor_once(folder: Path) -> float:
 
 
 def main() -> None:
-    from pipeline.core.config import Params
+    from pipeline.contract.config import Params
 
     stages = len(Params.load(ROOT).stages)
     with tempfile.TemporaryDirectory() as tmp:

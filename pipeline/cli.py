@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 
-from .core.config import Edition, Params
-from .core.errors import StagescoError
-from .core.paths import project_root, relative
+from .contract.config import Edition, Params
+from .contract.errors import StagescoError
+from .contract.paths import project_root, relative
+from .contract.run import guarded, run_recorded
 
 
 def _dvc(args: list[str], root: Path) -> int:
@@ -23,8 +22,8 @@ def _dvc(args: list[str], root: Path) -> int:
 
 
 def cmd_run(args) -> int:
-    from .core.cockpit import write_index
-    from .core.status import LABELS, edition_status, exit_code, next_action
+    from .cockpit.home import write_index
+    from .cockpit.status import LABELS, edition_status, exit_code, next_action
 
     root = project_root()
     _refresh_dvc_yaml(root)
@@ -69,7 +68,7 @@ def cmd_run(args) -> int:
 
 def _refresh_dvc_yaml(root: Path) -> None:
     """dvc.yaml follows params.yaml (editions, stage table) and history/: regenerate it when they changed."""
-    from .core import dvcgen
+    from .repro import dvcgen
 
     if dvcgen.refresh(root):
         print("dvc.yaml régénéré (nouvelle édition, étape ou agrégats d'une édition close) : committez-le avec "
@@ -78,7 +77,7 @@ def _refresh_dvc_yaml(root: Path) -> None:
 
 def _track_new_files(edition) -> None:
     """A real edition's new data files go under DVC (git ignores them) before they are used."""
-    from .core import dvcdata
+    from .repro import dvcdata
 
     if not dvcdata.is_synthetic(edition.params, edition.name) and dvcdata.untracked(edition):
         tracked = dvcdata.track(edition)
@@ -87,8 +86,8 @@ def _track_new_files(edition) -> None:
 
 
 def cmd_status(args) -> int:
-    from .core.cockpit import write_index
-    from .core.status import LABELS, edition_status, exit_code, next_action
+    from .cockpit.home import write_index
+    from .cockpit.status import LABELS, edition_status, exit_code, next_action
 
     root = project_root()
     params = Params.load(root)
@@ -107,31 +106,12 @@ def cmd_status(args) -> int:
 
 
 def cmd_run_stage(args) -> int:
-    from .core.runner import run_stage
-    from .core.status import failure_file
-
-    root = project_root()
-    params = Params.load(root)
-    edition = Edition.load(args.edition, root)
-    record = failure_file(edition, params.stage(args.stage))
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.unlink(missing_ok=True)
-    try:
-        run_stage(args.stage, args.edition, root=root)
-    except Exception as exc:
-        message = str(exc) if isinstance(exc, StagescoError) else f"erreur inattendue ({type(exc).__name__} : {exc})"
-        log = record.with_suffix("").with_suffix(".log")
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        record.write_text(json.dumps({"message": message, "log": relative(log, root)}, ensure_ascii=False),
-                          encoding="utf-8")
-        if not isinstance(exc, StagescoError):
-            raise StagescoError(message, hint=f"Détails techniques : {relative(log, root)}") from exc
-        raise
+    run_recorded(args.stage, args.edition)
     return 0
 
 
 def cmd_new_edition(args) -> int:
-    from .core.editions import new_edition
+    from .repro.editions import new_edition
 
     created = new_edition(args.name, args.source, with_data=args.with_data)
     _refresh_dvc_yaml(project_root())
@@ -144,7 +124,7 @@ def cmd_new_edition(args) -> int:
 
 
 def cmd_track(args) -> int:
-    from .core import dvcdata
+    from .repro import dvcdata
 
     root = project_root()
     edition = Edition.load(args.edition, root)
@@ -160,10 +140,11 @@ def cmd_track(args) -> int:
 
 
 def cmd_freeze(args) -> int:
-    from .core.freeze import freeze
+    from .cockpit.status import not_up_to_date
+    from .repro.freeze import freeze
 
     print(f"Édition {args.edition} : figement…")
-    done = freeze(args.edition, project_root(), force=args.force)
+    done = freeze(args.edition, project_root(), not_up_to_date, force=args.force)
     print(f"  Manifeste : manifests/{args.edition}.json ({done['inputs']} fichiers d'entrée, "
           f"{done['outputs']} résultats, commit {done['commit'][:12]})")
     print(f"  Agrégats : history/{args.edition}.json")
@@ -173,7 +154,7 @@ def cmd_freeze(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .core.verify import report, verify
+    from .repro.verify import report, verify
 
     result = verify(args.edition, project_root(), rev=args.rev, keep=args.keep)
     return report(result)
@@ -182,7 +163,7 @@ def cmd_verify(args) -> int:
 def cmd_purge(args) -> int:
     from datetime import date
 
-    from .core.purge import purge
+    from .repro.purge import purge
 
     today = None
     if args.date:
@@ -205,8 +186,8 @@ def cmd_purge(args) -> int:
 
 
 def cmd_send(args) -> int:
-    from .core.mail import send_outbox
-    from .core.paths import state_dir
+    from .io.mail import send_outbox
+    from .contract.paths import state_dir
 
     root = project_root()
     edition = Edition.load(args.edition, root)
@@ -219,7 +200,7 @@ def cmd_send(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from .core.stage import read_output
+    from .contract.stage import read_output
     from .stages.assignment import what_if
 
     edition = Edition.load(args.edition, project_root())
@@ -233,7 +214,7 @@ def cmd_assign(args) -> int:
 
 
 def cmd_kernel(args) -> int:
-    from .core.kernel import ensure_kernel
+    from .contract.kernel import ensure_kernel
 
     print(f"Noyau Jupyter du projet : {ensure_kernel()}")
     return 0
@@ -295,26 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except StagescoError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a bug: one French line on screen, the traceback in a log file
-        if args.debug:
-            traceback.print_exc()
-        log = Path("state") / "logs" / "stagesco.log"
-        try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(traceback.format_exc(), encoding="utf-8")
-            where = f" ; détails techniques dans {log}"
-        except OSError:
-            where = ""
-        print(f"Erreur inattendue : {type(exc).__name__} : {exc}{where} (relancez avec --debug pour les voir)",
-              file=sys.stderr)
-        return 2
+    return guarded(lambda: args.func(args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def make_edition(tmp_path: Path, data: bytes, mapping: dict, file_name: str, edi
     (root / "inputs" / "t" / "mapping.yaml").write_text(yaml.safe_dump({"projects": mapping}, allow_unicode=True),
                                                          encoding="utf-8")
     (root / "inputs" / "t" / file_name).write_bytes(data)
-    from pipeline.core.config import Edition
+    from pipeline.contract.config import Edition
 
     return Edition.load("t", root)
 
@@ -76,6 +76,13 @@ def dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 def digest_tree(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads the real pipeline run or drives LibreOffice is slow, however it is written."""
+    for item in items:
+        if {"demo_run", "office"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

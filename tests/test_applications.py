@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.core.config import Edition
-from pipeline.core.errors import ConfigError
-from pipeline.core.moodle import read_moodle_export
-from pipeline.core.normalise import fold
-from pipeline.core.readers import read_table
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import ConfigError
+from pipeline.io.moodle import read_moodle_export
+from pipeline.io.normalise import fold
+from pipeline.io.readers import read_table
 from pipeline.demo import learners as demo
 from pipeline.demo import moodle_formats as mf
 from pipeline.stages import applications as app

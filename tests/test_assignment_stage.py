@@ -130,8 +130,8 @@ def test_withdrawal_after_publication_keeps_everyone_else(tmp_path):
         n = int(new_sizes.get(r.project_code, 0))
         assert n == 0 or r.decided_team_min <= n <= r.decided_team_max
     report = (out / "report.html").read_text(encoding="utf-8")
-    from pipeline.core.config import Edition
-    from pipeline.core.pseudonyms import pseudonyms
+    from pipeline.contract.config import Edition
+    from pipeline.repro.pseudonyms import pseudonyms
 
     codes = pseudonyms(Edition.load("demo", root), sorted(before["learner_id"]))
     assert "raisons de santé" in report and all(codes[lid] in report for lid in moved + [leaving])

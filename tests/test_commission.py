@@ -13,9 +13,9 @@ from email import policy
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.core import mail
-from pipeline.core.config import Edition
-from pipeline.core.errors import StagescoError
+from pipeline.io import mail
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import StagescoError
 from pipeline.stages import commission, commission_report, eligibility, projects
 from tests.conftest import ROOT
 

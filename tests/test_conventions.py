@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.core.config import Edition
-from pipeline.core.errors import ConfigError
-from pipeline.core.workbook import write_workbook
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import ConfigError
+from pipeline.io.workbook import write_workbook
 from pipeline.demo import followup
 from pipeline.stages import conventions as cv
 from tests.conftest import ROOT

@@ -7,8 +7,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from pipeline.core.config import Edition
-from pipeline.core.errors import ConfigError
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import ConfigError
 from pipeline.stages import eligibility, projects
 from tests.conftest import ROOT
 

@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
-from pipeline.core.errors import ConfigError
-from pipeline.core.normalise import fold
-from pipeline.core.workbook import write_workbook
+from pipeline.contract.errors import ConfigError
+from pipeline.io.normalise import fold
+from pipeline.io.workbook import write_workbook
 from pipeline.demo import followup
 from pipeline.stages import evaluation as ev
 from pipeline.stages import juries as ju

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from openpyxl import Workbook, load_workbook
 
-from pipeline.core import compare, dvcdata, freeze, pseudonyms, purge
-from pipeline.core.config import Edition
-from pipeline.core.errors import ConfigError
+from pipeline.repro import compare, dvcdata, freeze, pseudonyms, purge
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import ConfigError
 from tests.conftest import ROOT, copy_repo, dvc, make_edition, stagesco
 
 MARKER = "Quatre" + "marre-Zéphyrin"  # a value only the real-style edition's data holds (never literal here)
@@ -255,10 +255,11 @@ def test_purge_refuses_before_its_date_then_removes_what_it_says(real_repo):
 FREEZE_STEPS = """\
 import sys
 from pathlib import Path
-from pipeline.core import freeze
-from pipeline.core.config import Edition
+from pipeline.repro import freeze
+from pipeline.contract.config import Edition
 edition = Edition.load("demo", Path.cwd())
-commit = freeze.check_ready(edition)
+from pipeline.cockpit.status import not_up_to_date
+commit = freeze.check_ready(edition, not_up_to_date)
 freeze.push(edition)
 freeze.commit_and_tag(edition, [freeze.write_manifest(edition, commit)])
 """
@@ -377,8 +378,8 @@ def test_git_ignores_the_data_of_any_edition_folder_but_the_demo():
 
 
 def test_verify_reuses_the_current_environment_for_the_same_lock_and_checks_which_code_runs(tmp_path):
-    from pipeline.core import verify
-    from pipeline.core.errors import StagescoError
+    from pipeline.repro import verify
+    from pipeline.contract.errors import StagescoError
 
     assert verify.environment(ROOT, ROOT) == Path(sys.executable)
     python = Path(sys.executable)

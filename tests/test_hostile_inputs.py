@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.core import readers
-from pipeline.core.errors import InputFileError
-from pipeline.core.readers import read_table
+from pipeline.io import readers
+from pipeline.contract.errors import InputFileError
+from pipeline.io.readers import read_table
 from tests.conftest import ROOT, copy_repo, stagesco
 
 CORPUS = Path(__file__).with_name("corpus")
@@ -70,7 +70,7 @@ def test_corpus(name):
 PEAK = """
 import json, resource, sys, time
 from pathlib import Path
-from pipeline.core.readers import read_table
+from pipeline.io.readers import read_table
 started = time.perf_counter()
 try:
     table = read_table(Path(sys.argv[1]))

@@ -21,9 +21,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.core.config import Edition
-from pipeline.core.normalise import clean_text
-from pipeline.core.readers import read_table
+from pipeline.contract.config import Edition
+from pipeline.io.normalise import clean_text
+from pipeline.io.readers import read_table
 from pipeline.demo import formats, partners
 from pipeline.stages import projects, projects_report
 from tests.conftest import ROOT, make_edition
@@ -269,9 +269,9 @@ def test_the_eml_check_sees_a_broken_header(bad_to, expected):
 
 
 def test_the_draft_writer_keeps_crlf_names_out_of_the_headers():
-    """pipeline.core.mail, fed names and a subject holding CR/LF, a ``:`` and a long title (folded),
+    """pipeline.io.mail, fed names and a subject holding CR/LF, a ``:`` and a long title (folded),
     writes a draft the checker accepts: one recipient, no smuggled header."""
-    mail = pytest.importorskip("pipeline.core.mail")
+    mail = pytest.importorskip("pipeline.io.mail")
     hostile = "Dupont\r\nBcc: pirate@evil.example\r\n\r\n<script>x</script>"
     draft = mail.Draft(file_name="P0000.eml", to=mail.address(hostile, "jd@ex.example"),
                        subject="Votre projet « " + "très long titre " * 8 + "»\r\nBcc: pirate@evil.example",

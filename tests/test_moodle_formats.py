@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from pipeline.core.errors import InputFileError
-from pipeline.core.moodle import detect_format, moodle_value, parse_moodle_date, read_moodle_export
+from pipeline.contract.errors import InputFileError
+from pipeline.io.moodle import detect_format, moodle_value, parse_moodle_date, read_moodle_export
 from pipeline.demo import moodle_formats as mf
 
 RADIO = "P7KQ2 – Atelier radio avec l'enfant & ses parents"

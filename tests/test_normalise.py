@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from pipeline.core import normalise as n
+from pipeline.io import normalise as n
 
 
 @pytest.mark.parametrize("postcode, dept", [

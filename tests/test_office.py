@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.core.workbook import Sheet, write_workbook
+from pipeline.io.workbook import Sheet, write_workbook
 from tests.person import CSV_ALL_SHEETS_UTF8, XLSX, Office, new_office_profile, output_id, outputs_of
 
 # Values of the demo export that a spreadsheet would turn into formulas if they were not typed as text.

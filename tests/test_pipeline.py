@@ -10,7 +10,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.core.provenance import sha256
+from pipeline.contract.provenance import sha256
 from tests.conftest import ROOT, copy_repo, digest_tree, dvc, stagesco
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.core.config import Edition
-from pipeline.core.pseudonyms import pseudonyms
+from pipeline.contract.config import Edition
+from pipeline.repro.pseudonyms import pseudonyms
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

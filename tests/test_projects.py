@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.core.config import Edition
-from pipeline.core.errors import ConfigError
+from pipeline.contract.config import Edition
+from pipeline.contract.errors import ConfigError
 from pipeline.demo import formats, partners
 from pipeline.stages import projects
 from tests.conftest import ROOT, make_edition

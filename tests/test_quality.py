@@ -20,8 +20,8 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.core.config import Edition, Params
-from pipeline.core.stage import read_output
+from pipeline.contract.config import Edition, Params
+from pipeline.contract.stage import read_output
 from pipeline.stages import quality
 from pipeline.stages import quality_report as report
 from tests.conftest import ROOT, digest_tree, stagesco
@@ -120,7 +120,7 @@ def test_every_expectation_type_and_its_arguments_exist_in_gx():
 
 
 def test_a_malformed_suite_is_a_french_error(tmp_path):
-    from pipeline.core.errors import ConfigError
+    from pipeline.contract.errors import ConfigError
 
     (tmp_path / "10_x.yaml").write_text("table: x\nlabel: X\ndescription: d\nkey: [a]\nsteps:\n  - from: inconnue\n"
                                         "expectations: []\n", encoding="utf-8")
@@ -161,7 +161,7 @@ def test_great_expectations_is_imported_only_by_the_quality_module():
 
 def test_loading_the_stage_does_not_import_great_expectations():
     """GX takes seconds to import: only running the suites does (the CLI, runner and suites stay light)."""
-    code = ("import sys, pipeline.cli, pipeline.core.runner, pipeline.stages.quality_report as r;"
+    code = ("import sys, pipeline.cli, pipeline.contract.runner, pipeline.stages.quality_report as r;"
             "r.quality.load_suites(); print('great_expectations' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from pipeline.core.errors import InputFileError
-from pipeline.core.readers import read_table
+from pipeline.contract.errors import InputFileError
+from pipeline.io.readers import read_table
 
 
 def write(tmp_path, name, data: bytes):

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.core import history
-from pipeline.core.config import Edition, Params
-from pipeline.core.dvcgen import generate
-from pipeline.core.privacy import suppress
+from pipeline.repro import history
+from pipeline.contract.config import Edition, Params
+from pipeline.repro.dvcgen import generate
+from pipeline.repro.privacy import suppress
 from pipeline.demo import history as demo_history
 from pipeline.stages import review
 from tests.conftest import ROOT, copy_repo

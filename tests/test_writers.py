@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.core import html
-from pipeline.core.workbook import Sheet, write_workbook
+from pipeline.io import html
+from pipeline.io.workbook import Sheet, write_workbook
 
 HOSTILE = ["=1+1", "+33 5 36 49 12 34", "-", "- une liste", "@asso", "\tTAB", "\rCR", "＝SUM(A1)", "{=A1}",
            '=HYPERLINK("http://x.example","clic")', "<img src=x onerror=alert(1)>"]

@@ -1,4 +1,5 @@
-"""Assigning learners to projects: model, solver, explanations and an independent checker."""
+"""Assigning learners to projects: model, solver, explanations and an independent checker.
+May import ``pipeline.contract`` only (its errors); knows nothing of files, stages or editions."""
 
 from pipeline.assign.model import (AssignmentTimeout, InfeasibleAssignment, Instance, InvalidInstance, Learner, Pair,
                                    Project, Solution)

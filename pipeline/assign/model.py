@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping
 
-from pipeline.core.errors import StagescoError
+from pipeline.contract.errors import StagescoError
 
 TRACKS = ("ES", "EJE")
 OBJECTIVES = ("egalitarian", "rank_maximal", "sum_of_ranks")

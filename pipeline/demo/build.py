@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..stages import applications, assignment, eligibility, projects
 from ..stages import commission as commission_stage
-from ..core import atomic
+from ..contract import atomic
 from . import adjustments, commission, followup, formats, history, learners, partners
 
 DEMO_SEED = 2025
@@ -37,7 +37,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
         placed = assignment.run(edition, decided.retained, applied.roster, applied.preferences).table
         follow = followup.demo_files(edition, decided.retained, applied.roster, placed[["learner_id", "project_code"]])
     files.update({f"suivi/{name}": data for name, data in follow.items()})
-    files["cle_pseudonymes.txt"] = DEMO_KEY.encode("utf-8")  # the pseudonym key (pipeline.core.pseudonyms)
+    files["cle_pseudonymes.txt"] = DEMO_KEY.encode("utf-8")  # the pseudonym key (pipeline.repro.pseudonyms)
     return files
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import yaml
 from openpyxl import load_workbook
 
-from ..core import stable_zip
-from ..core.config import Edition
-from ..core.workbook import build
+from ..io import stable_zip
+from ..contract.config import Edition
+from ..io.workbook import build
 from ..stages import eligibility, projects
 from ..stages.commission import header_labels
 from ..stages.eligibility_report import decision_sheets

@@ -28,9 +28,9 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from openpyxl import load_workbook
 
-from ..core import stable_zip
-from ..core.config import Edition
-from ..core.workbook import Sheet, build
+from ..io import stable_zip
+from ..contract.config import Edition
+from ..io.workbook import Sheet, build
 from ..stages import conventions, evaluation
 from ..stages.eligibility import as_list
 

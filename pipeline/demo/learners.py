@@ -77,7 +77,7 @@ def demo_catalogue(projects: pd.DataFrame | None = None, *, count: int = 25,
     ``structure_name``): stage 10's demo projects that pass the call's obvious rules, in submission order,
     teams widened evenly until they can hold 110 % of the cohort. A stand-in until stage 30 exists."""
     if projects is None:
-        from ..core.config import Edition
+        from ..contract.config import Edition
         from ..stages.projects import ingest
         projects = ingest(Edition.load("demo")).projects
     ok = projects[

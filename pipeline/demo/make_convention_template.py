@@ -1,4 +1,4 @@
-"""Builds the default convention template ``pipeline/core/templates/convention.docx`` (python-docx).
+"""Builds the default convention template ``pipeline/stages/templates/convention.docx`` (python-docx).
 
 The template is a docxtpl document: ``{{ … }}`` fields, ``{%p … %}`` paragraph loops and ``{%tr … %}``
 table-row loops. Its fields are those of :func:`pipeline.stages.conventions.convention_context`:
@@ -22,7 +22,8 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.shared import Pt
 
-from ..core import atomic, stable_zip
+from ..contract import atomic
+from ..io import stable_zip
 from ..stages.conventions import DEFAULT_TEMPLATE
 
 ARTICLES: list[tuple[str, list[str]]] = [

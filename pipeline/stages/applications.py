@@ -18,13 +18,13 @@ import pandas as pd
 from schemas.applications import preferences_schema, roster_schema
 from schemas.fields import table_fields
 
-from ..core.config import EDITION_FILE, MAPPING_FILE, Edition
-from ..core.errors import ConfigError
-from ..core.mapping import FieldSource, column_values, resolve
-from ..core.moodle import MoodleExport, read_moodle_export
-from ..core.normalise import clean_text, fold, parse_choice
-from ..core.readers import RawTable, read_table
-from ..core.validation import schema_problems
+from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
+from ..contract.errors import ConfigError
+from ..io.mapping import FieldSource, column_values, resolve
+from ..io.moodle import MoodleExport, read_moodle_export
+from ..io.normalise import clean_text, fold, parse_choice
+from ..io.readers import RawTable, read_table
+from ..io.validation import schema_problems
 
 ROSTER = "roster"
 TABLE = "applications"

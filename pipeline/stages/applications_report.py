@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, charts, html
-from ..core.privacy import OUTSIDE, LearnerView
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import charts, html
+from ..repro.privacy import OUTSIDE, LearnerView
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
 
 DEMAND_COLUMNS = ["project_code", "title", "tracks", "team_min", "team_max", "first_choices", "first_choices_ES",

@@ -16,11 +16,11 @@ from ..assign import check
 from ..assign.explain import explain, improving_swaps
 from ..assign.model import Instance, Learner, Pair, Project, Solution
 from ..assign.solver import solve, solve_keep_published
-from ..core.config import MAPPING_FILE, Edition
-from ..core.errors import ConfigError, StagescoError
-from ..core.mapping import column_values, resolve
-from ..core.normalise import clean_text, fold
-from ..core.readers import read_table
+from ..contract.config import MAPPING_FILE, Edition
+from ..contract.errors import ConfigError, StagescoError
+from ..io.mapping import column_values, resolve
+from ..io.normalise import clean_text, fold
+from ..io.readers import read_table
 from .eligibility import as_list
 from schemas.fields import field_meta
 

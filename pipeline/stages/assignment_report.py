@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, charts, html, mail
-from ..core.privacy import LearnerView
-from ..core.config import Edition
-from ..core.errors import StagescoError
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import charts, html, mail
+from ..repro.privacy import LearnerView
+from ..contract.config import Edition
+from ..contract.errors import StagescoError
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 from .assignment import AssignmentResult, rank_text
 
 LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",

@@ -16,11 +16,11 @@ import pandas as pd
 
 from schemas.fields import field_meta
 
-from ..core.config import Edition
-from ..core.errors import StagescoError
-from ..core.normalise import clean_text, fold, parse_integer
-from ..core.readers import read_table
-from ..core.validation import row_key
+from ..contract.config import Edition
+from ..contract.errors import StagescoError
+from ..io.normalise import clean_text, fold, parse_integer
+from ..io.readers import read_table
+from ..io.validation import row_key
 from .eligibility import as_list
 from .eligibility_report import DECISION_FACTS, DECISION_INPUTS
 

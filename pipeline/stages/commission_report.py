@@ -7,13 +7,15 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from ..core import atomic, html, mail
-from ..core.config import Edition
-from ..core.errors import StagescoError
-from ..core.provenance import footer_html
-from ..core.runner import TEMPLATES
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import html, mail
+from ..contract.config import Edition
+from ..contract.errors import StagescoError
+from ..contract.provenance import footer_html
+from ..contract.paths import REPORT_CSS
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
+from . import STAGE_TEMPLATES
 from .commission import CommissionResult, places_by_track
 from .eligibility import as_list
 
@@ -26,7 +28,7 @@ PLACES_LABELS = {"track": "Filière", "projects": "Projets ouverts", "places_min
 
 def catalogue_order(retained: pd.DataFrame) -> pd.DataFrame:
     """The order learners see and rank projects in: by title, ignoring case and accents."""
-    from ..core.normalise import fold
+    from ..io.normalise import fold
 
     return retained.assign(_t=retained["title"].map(fold)).sort_values(["_t", "project_code"]).drop(columns="_t")
 
@@ -99,7 +101,7 @@ def write_notifications(result: CommissionResult, edition: Edition, outbox: Path
 
 def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     """The catalogue published to learners: retained projects only, no learner data, no referent contact."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(STAGE_TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     types, competences = edition.labels("structure_types"), edition.labels("competences")
     projects = []
@@ -119,7 +121,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
              "le formulaire Moodle en utilisant le code de chaque projet. Un projet n'ouvre que s'il réunit assez "
              "d'apprenants : classez-en plusieurs.")
     return env.get_template("catalogue.html.j2").render(
-        edition_title=edition.title, edition_name=edition.name, css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        edition_title=edition.title, edition_name=edition.name, css=REPORT_CSS.read_text(encoding="utf-8"),
         projects=projects, places=places, intro=intro,
         provenance=footer_html(edition, edition.params.stage("commission")),
         dates=f"du {edition.when('start'):%d/%m/%Y} au {edition.when('end'):%d/%m/%Y}")

@@ -2,8 +2,8 @@
 
 * :func:`render_convention` fills a DOCX template (docxtpl) with the partner (site qualifiant), its
   référent, the school (établissement de formation), the trainer, the team (names, tracks), the period
-  and the hours of the edition; the bytes are stable (:func:`pipeline.core.stable_zip.stabilise`). The
-  default template is ``pipeline/core/templates/convention.docx`` (built by
+  and the hours of the edition; the bytes are stable (:func:`pipeline.io.stable_zip.stabilise`). The
+  default template is ``pipeline/stages/templates/convention.docx`` (built by
   ``pipeline/demo/make_convention_template.py``); an edition may name its own under ``conventions.template``
   (a path relative to its ``inputs/<edition>/`` folder).
 * :func:`tracking_sheets` is the tracking workbook ``suivi_conventions.xlsx``: one row per convention,
@@ -32,17 +32,18 @@ from docxtpl import DocxTemplate
 
 from schemas.fields import field_meta
 
-from ..core import stable_zip
-from ..core.config import Edition
-from ..core.errors import ConfigError, StagescoError
-from ..core.normalise import clean_text, fold, parse_datetime
-from ..core.readers import read_table
-from ..core.validation import row_key
-from ..core.workbook import Sheet
+from ..io import stable_zip
+from . import STAGE_TEMPLATES
+from ..contract.config import Edition
+from ..contract.errors import ConfigError, StagescoError
+from ..io.normalise import clean_text, fold, parse_datetime
+from ..io.readers import read_table
+from ..io.validation import row_key
+from ..io.workbook import Sheet
 from .eligibility import as_list
 
 TRACKING_KEY = "tracking"  # editions.<e>.files.tracking in params.yaml
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "core" / "templates" / "convention.docx"
+DEFAULT_TEMPLATE = STAGE_TEMPLATES / "convention.docx"
 
 # The signature circuit, in its required order: column name → (column label, who, in French).
 SIGNATORIES: dict[str, tuple[str, str]] = {

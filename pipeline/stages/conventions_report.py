@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, html
-from ..core.config import Edition
-from ..core.paths import relative
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import html
+from ..contract.config import Edition
+from ..contract.paths import relative
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 from . import conventions
 
 TRACKING_FILE = "suivi_conventions.xlsx"  # the generated workbook (outputs); its filled copy: followup_files.tracking

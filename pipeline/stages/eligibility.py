@@ -17,9 +17,9 @@ import pandas as pd
 
 from schemas.fields import field_meta
 
-from ..core.config import Edition
-from ..core.errors import ConfigError
-from ..core.html import display
+from ..contract.config import Edition
+from ..contract.errors import ConfigError
+from ..io.html import display
 
 PASS, FAIL, REVIEW, INDICATOR, QUESTION = "pass", "fail", "review", "indicator", "question"
 KINDS = ("hard", "indicator", "judgement")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, charts, html
-from ..core.config import Edition
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import charts, html
+from ..contract.config import Edition
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 from .eligibility import EligibilityResult, as_list
 
 STATUS_ORDER = {"eligible": 0, "review": 1, "not_eligible": 2}

@@ -26,11 +26,11 @@ import pandas as pd
 
 from schemas.fields import field_meta
 
-from ..core.config import Edition
-from ..core.errors import ConfigError, StagescoError
-from ..core.normalise import clean_text, fold
-from ..core.readers import read_table
-from ..core.workbook import Sheet
+from ..contract.config import Edition
+from ..contract.errors import ConfigError, StagescoError
+from ..io.normalise import clean_text, fold
+from ..io.readers import read_table
+from ..io.workbook import Sheet
 from .conventions import opened, ordered_competences, team_table
 
 EVALUATIONS_KEY = "evaluations"  # followup_files.evaluations in params.yaml: a folder of the follow-up folder

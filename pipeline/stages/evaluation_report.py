@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, charts, html
-from ..core.config import Edition
-from ..core.paths import relative
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract import atomic
+from ..io import charts, html
+from ..contract.config import Edition
+from ..contract.paths import relative
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 from . import evaluation, juries
 
 LABELS = {"competence": "Compétence", "competence_label": "Intitulé", "missing": "Non évalué",

@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from ..core.config import Edition
-from ..core.errors import StagescoError
-from ..core.normalise import clean_text, fold
-from ..core.readers import read_table
+from ..contract.config import Edition
+from ..contract.errors import StagescoError
+from ..io.normalise import clean_text, fold
+from ..io.readers import read_table
 from .conventions import opened
 from .evaluation import settings
 

@@ -12,12 +12,12 @@ import pandas as pd
 from schemas.fields import table_fields
 from schemas.projects import projects_schema
 
-from ..core.config import MAPPING_FILE, Edition
-from ..core.mapping import FieldSource, column_values, option_values, resolve
-from ..core.normalise import (clean_postcode, clean_text, fold, parse_boolean, parse_choice, parse_datetime,
+from ..contract.config import MAPPING_FILE, Edition
+from ..io.mapping import FieldSource, column_values, option_values, resolve
+from ..io.normalise import (clean_postcode, clean_text, fold, parse_boolean, parse_choice, parse_datetime,
                         parse_integer, parse_multi, parse_number, postcode_to_departement)
-from ..core.readers import RawTable, read_table
-from ..core.validation import schema_problems
+from ..io.readers import RawTable, read_table
+from ..io.validation import schema_problems
 
 TABLE = "projects"
 DERIVED = {"project_code", "source_row", "departement"}

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import atomic, charts, html
-from ..core.config import Edition
+from ..contract import atomic
+from ..io import charts, html
+from ..contract.config import Edition
 from .projects import ProjectsResult
-from ..core.stage import write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..contract.stage import write_metrics
+from ..io.workbook import Sheet, write_workbook
 
 REJECT_LABELS = {"source_row": "Ligne du fichier", "column": "Colonne (libellé du fichier)", "value": "Valeur lue",
                  "reason": "Motif du rejet"}

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..core.config import Edition
-from ..core.errors import ConfigError
+from ..contract.config import Edition
+from ..contract.errors import ConfigError
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
 KEYS_SHOWN = 10  # failing row keys listed per expectation (the workbook lists them all)
@@ -454,7 +454,7 @@ def messages(result: QualityResult) -> list[str]:
 
 def display_value(value) -> str:
     """A result value in French notation (decimal comma)."""
-    from ..core.html import display
+    from ..io.html import display
 
     if isinstance(value, list):
         return ", ".join(display_value(v) for v in value)

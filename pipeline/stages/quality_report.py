@@ -14,10 +14,10 @@ import pandas as pd
 
 from schemas.fields import all_fields
 
-from ..core import html
-from ..core.config import Edition
-from ..core.stage import read_output, write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..io import html
+from ..contract.config import Edition
+from ..contract.stage import read_output, write_metrics
+from ..io.workbook import Sheet, write_workbook
 from . import quality
 from .quality import Outcome, QualityResult
 
@@ -34,7 +34,7 @@ LABELS = {"table": "Table", "id": "N°", "description": "Ce qui est vérifié", 
 def pseudonymised(tables: dict, edition: Edition) -> dict:
     """The tables with every learner identifier replaced by the learner's pseudonym (one mapping for all
     tables, so cross-table checks are unchanged): the report names failing rows without identifying anyone."""
-    from ..core.pseudonyms import pseudonyms
+    from ..repro.pseudonyms import pseudonyms
 
     ids = sorted({str(i) for t in tables.values() if "learner_id" in t.columns for i in t["learner_id"].dropna()})
     codes = pseudonyms(edition, ids)

@@ -2,7 +2,7 @@
 
 Every figure comes from an earlier stage: a metric (``stage.metric``) or a count over a table an earlier
 stage published; ``params.yaml`` → ``review.indicators`` names each figure's source. The earlier editions
-are read from their non-personal aggregates ``history/<edition>.json`` (:mod:`pipeline.core.history`),
+are read from their non-personal aggregates ``history/<edition>.json`` (:mod:`pipeline.repro.history`),
 never re-run. Counts of learners below the threshold are suppressed (« < 5 ») only when rendered.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..core import history
-from ..core.config import Edition
-from ..core.normalise import fold
-from ..core.privacy import suppress, threshold
+from ..repro import history
+from ..contract.config import Edition
+from ..io.normalise import fold
+from ..repro.privacy import suppress, threshold
 from . import evaluation
 
 UNRANKED = "hors choix"

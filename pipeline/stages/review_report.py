@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import charts, html
-from ..core.config import Edition
-from ..core.stage import read_metrics, read_output, write_metrics
-from ..core.workbook import Sheet, write_workbook
+from ..io import charts, html
+from ..contract.config import Edition
+from ..contract.stage import read_metrics, read_output, write_metrics
+from ..io.workbook import Sheet, write_workbook
 from . import review
 
 

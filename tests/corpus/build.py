@@ -14,7 +14,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.core.stable_zip import stabilise
+from pipeline.io.stable_zip import stabilise
 
 HERE = Path(__file__).resolve().parent
 BOM = b"\xef\xbb\xbf"

@@ -20,8 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .config import EDITION_FILE, MAPPING_FILE, Edition, Params
-from .errors import StagescoError
+from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition, Params
+from ..contract.errors import StagescoError
 
 KEY_FILE = "cle_pseudonymes.txt"
 CONFIG_FILES = (EDITION_FILE, MAPPING_FILE)

@@ -24,7 +24,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from schemas.fields import all_fields
 
-from . import atomic, stable_zip
+from ..contract import atomic
+from . import stable_zip
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 LOCKED_FILL = PatternFill("solid", fgColor="EEEEEE")

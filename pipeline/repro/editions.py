@@ -2,7 +2,7 @@
 
 A new edition is a real one: its folder git-ignores everything but its configuration (``.gitignore``),
 it gets a random pseudonym key (``cle_pseudonymes.txt``) and every data entry present is tracked by DVC
-(:mod:`pipeline.core.dvcdata`). Only the synthetic editions of ``params.yaml`` are plain git files.
+(:mod:`pipeline.repro.dvcdata`). Only the synthetic editions of ``params.yaml`` are plain git files.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 from . import dvcdata
-from .config import EDITION_FILE, MAPPING_FILE, Edition, Params
-from .errors import ConfigError
-from .paths import inputs_dir, project_root
+from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition, Params
+from ..contract.errors import ConfigError
+from ..contract.paths import inputs_dir, project_root
 
 README = "LISEZMOI.txt"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

@@ -21,10 +21,12 @@ import json
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Callable
 
-from . import atomic, dvcdata, history
-from .config import EDITION_FILE, MAPPING_FILE, Edition
-from .errors import ConfigError, StagescoError
+from ..contract import atomic
+from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
+from ..contract.errors import ConfigError, StagescoError
+from . import dvcdata, history
 
 MANIFEST_DIR = "manifests"
 FORMAT = 1
@@ -144,10 +146,11 @@ def uncommitted(root: Path, edition: str) -> list[str]:
     return sorted(set(found))
 
 
-def check_ready(edition: Edition, *, force: bool = False, log=print) -> str:
-    """Refuse to freeze what could not be reproduced; return the commit to record (HEAD)."""
-    from .status import DONE, LABELS, edition_status
+def check_ready(edition: Edition, pending: Callable[[Edition], list[str]], *, force: bool = False, log=print) -> str:
+    """Refuse to freeze what could not be reproduced; return the commit to record (HEAD).
 
+    ``pending(edition)`` describes the stages that are not up to date (the cockpit's status, passed in by
+    the caller so that this package never imports the cockpit above it)."""
     root, name = edition.root, edition.name
     tag = tag_name(name)
     if git(root, "rev-parse", "-q", "--verify", f"refs/tags/{tag}", check=False).returncode == 0 and not force:
@@ -156,10 +159,9 @@ def check_ready(edition: Edition, *, force: bool = False, log=print) -> str:
     tracked = dvcdata.track(edition)
     if tracked:
         log(f"  Données suivies par DVC : {', '.join(p.name for p in tracked)}")
-    pending = [s for s in edition_status(edition) if s.state != DONE]
-    if pending:
-        what = "; ".join(f"{s.stage.number:02d} {s.stage.label} : {LABELS[s.state]}"
-                         + (f" ({s.detail})" if s.detail else "") for s in pending)
+    not_ready = pending(edition)
+    if not_ready:
+        what = "; ".join(not_ready)
         raise StagescoError(f"L'édition « {name} » n'est pas à jour — {what}",
                             hint=f"Lancez « stagesco run {name} » jusqu'à ce que toutes les étapes soient à jour, "
                                  "enregistrez dans git, puis relancez stagesco freeze")
@@ -217,10 +219,10 @@ def commit_and_tag(edition: Edition, paths: list[Path], *, force: bool = False) 
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
-def freeze(name: str, root: Path, *, force: bool = False, log=print) -> dict:
+def freeze(name: str, root: Path, pending: Callable[[Edition], list[str]], *, force: bool = False, log=print) -> dict:
     """Run the steps; return what was recorded (commit, freeze commit, tag, counts)."""
     edition = Edition.load(name, root)
-    commit = check_ready(edition, force=force, log=log)
+    commit = check_ready(edition, pending, force=force, log=log)
     check_history(edition)
     push(edition, log=log)
     written = [write_history(edition), write_manifest(edition, commit)]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ConfigError, InputFileError
+from ..contract.errors import ConfigError, InputFileError
 from .mapping import FieldSource, resolve
 from .normalise import clean_text, fold, parse_datetime, parse_integer
 from .readers import RawTable, read_table

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+TEMPLATES = Path(__file__).with_name("templates")  # the report template (nbconvert) and its CSS
+REPORT_CSS = TEMPLATES / "report.css"
+
 
 def project_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` (default: the current directory) with ``params.yaml``

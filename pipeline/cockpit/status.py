@@ -13,8 +13,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Edition, StageSpec
-from .paths import relative, state_dir
+from ..contract.config import Edition, StageSpec
+from ..contract.paths import relative
+from ..contract.run import failure_file
 
 DONE, STALE, WAITING, FAILED = "done", "stale", "waiting", "failed"
 LABELS = {DONE: "à jour", STALE: "à relancer", WAITING: "en attente d'un fichier", FAILED: "en échec"}
@@ -32,10 +33,6 @@ class StageStatus:
     @property
     def label(self) -> str:
         return LABELS[self.state]
-
-
-def failure_file(edition: Edition, stage: StageSpec) -> Path:
-    return state_dir(edition.name, edition.root) / "logs" / f"{stage.number:02d}_{stage.name}.failed.json"
 
 
 def dvc_status(root: Path, targets: list[str]) -> dict:
@@ -110,6 +107,12 @@ def edition_status(edition: Edition) -> list[StageStatus]:
         if metrics_path.exists():
             status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     return statuses
+
+
+def not_up_to_date(edition: Edition) -> list[str]:
+    """One French line per stage that is not up to date (what ``stagesco freeze`` refuses to freeze)."""
+    return [f"{s.stage.number:02d} {s.stage.label} : {LABELS[s.state]}" + (f" ({s.detail})" if s.detail else "")
+            for s in edition_status(edition) if s.state != DONE]
 
 
 def next_action(statuses: list[StageStatus]) -> str:

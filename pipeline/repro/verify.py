@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import compare, dvcdata
-from .errors import ConfigError, StagescoError
+from ..contract.errors import ConfigError, StagescoError
 from .freeze import digests, git, load_manifest
 
 VENV_CACHE = Path(os.environ.get("STAGESCO_VENV_CACHE", "~/.cache/stagesco/venvs")).expanduser()
@@ -220,7 +220,7 @@ def _failure(stderr: str, stdout: str) -> str:
 
 def _stages(checkout: Path, python: Path, env: dict, edition: str) -> list[str]:
     """``<stage>@<edition>`` for every stage of the checkout's stage table."""
-    code = ("import json, sys; from pipeline.core.config import Params; "
+    code = ("import json, sys; from pipeline.contract.config import Params; "
             "print(json.dumps(list(Params.load().stages)))")
     result = subprocess.run([str(python), "-c", code], cwd=checkout, env=env, capture_output=True, text=True, check=True)
     return [f"{stage}@{edition}" for stage in json.loads(result.stdout)]

@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import atomic
-from .config import Edition, Params
-from .errors import ConfigError
+from ..contract import atomic
+from ..contract.config import Edition, Params
+from ..contract.errors import ConfigError
 
 HISTORY_DIR = "history"
 REVIEW_STAGE = "review"

@@ -14,11 +14,12 @@ from urllib.parse import quote
 
 import jinja2
 
-from . import atomic
-from .config import Edition
+from ..contract import atomic
+from ..contract.config import Edition
+from ..contract.paths import REPORT_CSS
 from .status import StageStatus, next_action
 
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = Path(__file__).with_name("templates")  # the home page (index.html.j2)
 
 
 def today() -> date:
@@ -73,7 +74,7 @@ def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
                "detail": s.detail, "metrics": [(labels.get(k, k), s.metrics[k]) for k in s.stage.metrics if k in s.metrics],
                "files": stage_files(edition, s), "warnings": stage_warnings(edition, s)} for s in statuses]
     page = env.get_template("index.html.j2").render(
-        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"), edition_title=edition.title,
+        css=REPORT_CSS.read_text(encoding="utf-8"), edition_title=edition.title,
         edition_name=edition.name, today=f"{now:%d/%m/%Y}", next_action=next_action(statuses),
         calendar=calendar(edition, now), stages=stages)
     path = edition.outputs / "index.html"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from .errors import ConfigError
+from ..contract.errors import ConfigError
 from .normalise import fold
 from .readers import RawTable
 

@@ -15,9 +15,9 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from .config import Edition
+from ..contract.config import Edition
 from .dvcdata import KEY_FILE
-from .errors import ConfigError
+from ..contract.errors import ConfigError
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
 PREFIX = "A-"

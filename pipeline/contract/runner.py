@@ -19,10 +19,8 @@ from . import atomic
 from .config import Edition, Params
 from .errors import StagescoError
 from .kernel import KERNEL_NAME, ensure_kernel
-from .paths import project_root, relative, state_dir
+from .paths import REPORT_CSS, TEMPLATES, project_root, relative, state_dir
 from .provenance import footer_html
-
-TEMPLATES = Path(__file__).with_name("templates")
 
 
 def notebook_parameters(path: Path) -> set[str]:
@@ -122,7 +120,7 @@ def export_html(executed: Path, edition: Edition, stage) -> str:
     resources = {
         "metadata": {"name": f"{stage.label} — {edition.title}"},
         "stagesco": {
-            "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
+            "css": REPORT_CSS.read_text(encoding="utf-8"),
             "edition_title": edition.title,
             "stage_label": f"{stage.number:02d} {stage.label}",
             "footer": footer_html(edition, stage),

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import yaml
 
-from . import atomic, dvcdata, history
-from .config import Edition
-from .errors import ConfigError, StagescoError
+from ..contract import atomic
+from . import dvcdata, history
+from ..contract.config import Edition
+from ..contract.errors import ConfigError, StagescoError
 from .freeze import MANIFEST_DIR, manifest_path
-from .paths import state_dir
+from ..contract.paths import state_dir
 
 
 @dataclass

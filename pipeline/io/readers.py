@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from .errors import InputFileError
+from ..contract.errors import InputFileError
 
 BOM = b"\xef\xbb\xbf"
 DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}

@@ -1,1 +1,0 @@
-"""Shared machinery of every stage: config, readers, normalisation, writers, the runner."""
