@@ -28,7 +28,7 @@ run: setup ## run the pipeline on every edition of params.yaml (the demo), then 
 
 test: setup ## run every test, the slow ones (real DVC + Jupyter pipeline) included
 	bash .ci/system-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-fast: setup ## run the tests that need neither DVC nor Jupyter
 	$(BIN)/python -m pytest -m "not slow"

@@ -1,4 +1,10 @@
-"""Shared fixtures. The slow tests share one real pipeline run (DVC + Jupyter) in a temp copy."""
+"""Shared fixtures. The slow tests share one real pipeline run (DVC + Jupyter) in a temp copy.
+
+Time goes into real pipeline runs, so: ``demo_run`` is built once per session; tests that change a run
+work on a copy of it (:func:`clone_run`) instead of running the pipeline again; the long reproductions
+(``stagesco verify``) are started in the background (:class:`Job`) as soon as what they need exists and
+awaited by the test that checks them, so that two runs share the machine's two cores.
+"""
 
 from __future__ import annotations
 
@@ -78,16 +84,94 @@ def digest_tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def pytest_collection_modifyitems(items):
-    """A test that reads the real pipeline run or drives LibreOffice is slow, however it is written."""
+def pytest_collection_modifyitems(config, items):
+    """A test that reads the real pipeline run or drives LibreOffice is slow, however it is written.
+    Records which fixtures the selected tests use, so background jobs start only when a test wants them."""
+    wanted = set()
     for item in items:
-        if {"demo_run", "office"} & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        wanted |= names
+        if {"demo_run", "office"} & names:
             item.add_marker(pytest.mark.slow)
+    config.stash[WANTED] = wanted
+
+
+WANTED = pytest.StashKey[set]()
+JOBS: dict[str, "Job"] = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A background job no test awaited (deselected, or its test failed first) does not outlive the session."""
+    for job in JOBS.values():
+        try:
+            os.killpg(job.process.pid, 9)
+        except ProcessLookupError:
+            pass
+    JOBS.clear()
+
+
+def wanted(config, fixture: str) -> bool:
+    return fixture in config.stash.get(WANTED, set())
+
+
+class Job:
+    """A command started now in its own process group, its output in files; :meth:`result` awaits it."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict, log_dir: Path):
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.out, self.err = log_dir / "stdout.txt", log_dir / "stderr.txt"
+        with open(self.out, "wb") as out, open(self.err, "wb") as err:
+            self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
+        self.args = args
+
+    def result(self, timeout: float = 1800) -> subprocess.CompletedProcess:
+        code = self.process.wait(timeout=timeout)
+        return subprocess.CompletedProcess(self.args, code, self.out.read_text(encoding="utf-8"),
+                                           self.err.read_text(encoding="utf-8"))
+
+
+def stagesco_job(root: Path, *args: str, log_dir: Path) -> Job:
+    """``stagesco <args>`` from ``root``, started in the background (see :func:`stagesco`)."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("STAGESCO_ROOT", None)
+    return Job([sys.executable, "-m", "pipeline.cli", *args], root, env, log_dir)
+
+
+def clone_run(source: Path, dest: Path) -> Path:
+    """A copy of a run repository (git history, inputs, outputs, DVC cache and dvc.lock): a run that has
+    already happened, to change and re-run in part. Run records (``state/``) and DVC's own temporary files
+    (``.dvc/tmp``) are left behind."""
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder)
+        if here == source:
+            return {"state"} & set(names)
+        if here == source / ".dvc":
+            return {"tmp"} & set(names)
+        return set()
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore)
+    return dest
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> Path:
+def committed_verify(request, tmp_path_factory) -> Job:
+    """``stagesco verify demo`` of the committed manifest, in a fresh clone of this repository (started
+    by ``demo_run`` when both are wanted, so that the two runs go side by side)."""
+    return JOBS.pop("committed_verify", None) or start_committed_verify(tmp_path_factory)
+
+
+def start_committed_verify(tmp_path_factory) -> Job:
+    base = tmp_path_factory.mktemp("committed-verify")
+    clone = base / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    return stagesco_job(clone, "verify", "demo", log_dir=base / "log")
+
+
+@pytest.fixture(scope="session")
+def demo_run(request, tmp_path_factory) -> Path:
     """One full run of the real pipeline on the demo edition, in a temp copy of the repository."""
+    if wanted(request.config, "committed_verify") and "committed_verify" not in JOBS:
+        JOBS["committed_verify"] = start_committed_verify(tmp_path_factory)
     root = copy_repo(tmp_path_factory.mktemp("repo"))
     result = stagesco(root, "run", "demo")
     assert "rapport : outputs/demo/projects/report.html" in result.stdout

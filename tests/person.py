@@ -125,6 +125,44 @@ class Office:
         return produced
 
 
+    def convert_many(self, sources: list[Path], target_format: str, out_dir: Path, *,
+                     timeout: int = 600) -> dict[Path, list[Path]]:
+        """Every file of ``sources`` converted by ONE ``soffice`` call (LibreOffice starts once, not once per
+        file); return each source's produced files. Sources are first copied under unique names, since two
+        outputs of different stages may share a file name."""
+        staged = out_dir / "sources"
+        staged.mkdir(parents=True)
+        names = {}
+        for n, source in enumerate(sources):
+            copy = staged / f"{n:03d}_{source.name}"
+            shutil.copy2(source, copy)
+            names[copy.stem] = source
+        converted = out_dir / "converted"
+        self.convert_paths(sorted(staged.iterdir()), target_format, converted, timeout=timeout)
+        extension = target_format.split(":")[0]
+        produced: dict[Path, list[Path]] = {source: [] for source in sources}
+        for file in sorted(converted.glob(f"*.{extension}")):  # back to the source's own name, one folder each
+            number, rest = file.name.split("_", 1)
+            source = names[f"{number}_{sources[int(number)].stem}"]
+            target = out_dir / number / rest
+            target.parent.mkdir(exist_ok=True)
+            file.rename(target)
+            produced[source].append(target)
+        missing = [s.name for s, files in produced.items() if not files]
+        assert not missing, f"LibreOffice n'a pas converti : {', '.join(missing)}"
+        return produced
+
+    def convert_paths(self, sources: list[Path], target_format: str, out_dir: Path, *, timeout: int) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "HOME": str(self.profile.parent), "SAL_USE_VCLPLUGIN": "svp"}
+        command = [self.binary, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", "--norestore",
+                   "--nolockcheck", "--nodefault", "--convert-to", target_format, "--outdir", str(out_dir),
+                   *map(str, sources)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        if result.returncode != 0:
+            raise AssertionError(f"LibreOffice a échoué (code {result.returncode}) :\n{result.stdout}\n{result.stderr}")
+
+
 CSV_ALL_SHEETS_UTF8 = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
 XLSX = "xlsx:Calc MS Excel 2007 XML"
 

@@ -97,15 +97,14 @@ def test_what_if_writes_nothing(outputs):
     assert (root / "outputs" / "demo" / "assignment" / "affectations.parquet").read_bytes() == before
 
 
-def test_withdrawal_after_publication_keeps_everyone_else(tmp_path):
+def test_withdrawal_after_publication_keeps_everyone_else(demo_run, tmp_path):
     """The published workbook saved in publication/, a learner of a team at its minimum withdraws: the
     stage keeps everyone else at their published project except the fewest moves, and says who moves."""
     import shutil
 
-    from tests.conftest import copy_repo
+    from tests.conftest import clone_run
 
-    root = copy_repo(tmp_path / "repo")
-    stagesco(root, "run", "demo")
+    root = clone_run(demo_run, tmp_path / "repo")  # the shared run, copied: only stage 50 runs again
     out = root / "outputs" / "demo" / "assignment"
     before = pd.read_parquet(out / "affectations.parquet")
     retained = pd.read_parquet(root / "outputs" / "demo" / "commission" / "projets_retenus.parquet")

@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from pipeline.repro import compare, dvcdata, freeze, pseudonyms, purge
 from pipeline.contract.config import Edition
 from pipeline.contract.errors import ConfigError
-from tests.conftest import ROOT, copy_repo, dvc, make_edition, stagesco
+from tests.conftest import JOBS, ROOT, Job, clone_run, copy_repo, dvc, make_edition, stagesco, stagesco_job, wanted
 
 MARKER = "Quatre" + "marre-Zéphyrin"  # a value only the real-style edition's data holds (never literal here)
 
@@ -150,6 +150,96 @@ def test_retention_schedule_counts_months_from_the_end_of_the_edition():
 
 
 @pytest.fixture(scope="module")
+def frozen_demo(request, demo_run, tmp_path_factory) -> Path:
+    """A copy of the shared demo run, frozen into a temp DVC remote (``stagesco freeze demo``).
+
+    As soon as it is frozen, the two reproductions the verify tests check start in the background: a fresh
+    clone's ``stagesco verify demo``, and ``verify --rev HEAD`` of a copy whose commission decision was
+    changed after the fact."""
+    base = tmp_path_factory.mktemp("frozen")
+    root = clone_run(demo_run, base / "repo")
+    identify(root)
+    dvc(root, "remote", "modify", "stagesco", "url", str(base / "remote"))
+    commit_all(root, "Remote for the test")
+    commit_all(root, "Demo run")  # dvc.lock, if this branch's committed one is stale
+    result = stagesco(root, "freeze", "demo", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "étiquette edition-demo" in result.stdout and (root / "history" / "demo.json").is_file()
+    if wanted(request.config, "fresh_clone_verify"):
+        JOBS["fresh_clone_verify"] = start_fresh_clone_verify(root, base)
+    if wanted(request.config, "tampered_verify"):
+        JOBS["tampered_verify"] = start_tampered_verify(root, base)
+    return root
+
+
+def start_fresh_clone_verify(frozen: Path, base: Path) -> tuple[Path, Job]:
+    clone = base / "clone"
+    subprocess.run(["git", "clone", "-q", str(frozen), str(clone)], check=True)
+    assert not (clone / "outputs" / "demo" / "projects").exists()
+    return clone, stagesco_job(clone, "verify", "demo", log_dir=base / "clone-log")
+
+
+def start_tampered_verify(frozen: Path, base: Path) -> tuple[str, Job]:
+    """Change one retained project to « non retenu » in a copy, commit, and verify that revision."""
+    root = clone_run(frozen, base / "tampered")
+    path = root / "inputs" / "demo" / "decisions_commission.xlsx"
+    book = load_workbook(path)
+    sheet = book["Décisions"]
+    header = [c.value for c in sheet[1]]
+    col = {name: header.index(name) + 1 for name in header}
+    row = next(r for r in range(2, sheet.max_row + 1)
+               if sheet.cell(r, col["Décision de la commission"]).value == "retenu")
+    code = sheet.cell(row, 1).value
+    sheet.cell(row, col["Décision de la commission"]).value = "non retenu"
+    for name in ("Effectif minimum retenu", "Effectif maximum retenu", "Filières ouvertes", "Formateur référent"):
+        sheet.cell(row, col[name]).value = None
+    sheet.cell(row, col["Motivation de la décision"]).value = "Décision modifiée après coup (test)."
+    book.save(path)
+    commit_all(root, "Change one decision")
+    return code, stagesco_job(root, "verify", "demo", "--rev", "HEAD", log_dir=base / "tampered-log")
+
+
+@pytest.fixture(scope="module")
+def fresh_clone_verify(frozen_demo, tmp_path_factory) -> tuple[Path, Job]:
+    return JOBS.pop("fresh_clone_verify", None) or start_fresh_clone_verify(frozen_demo, tmp_path_factory.mktemp("fv"))
+
+
+@pytest.fixture(scope="module")
+def tampered_verify(frozen_demo, tmp_path_factory) -> tuple[str, Job]:
+    return JOBS.pop("tampered_verify", None) or start_tampered_verify(frozen_demo, tmp_path_factory.mktemp("tv"))
+
+
+@pytest.mark.slow
+def test_freeze_writes_a_manifest_commit_and_tag(frozen_demo):
+    root = frozen_demo
+    manifest = json.loads((root / "manifests" / "demo.json").read_text(encoding="utf-8"))
+    assert git(root, "rev-parse", "edition-demo^{commit}").strip() == git(root, "rev-parse", "HEAD").strip()
+    assert manifest["commit"] == git(root, "rev-parse", "HEAD~1").strip()
+    assert git(root, "log", "-1", "--format=%s").strip() == "Freeze edition demo"
+    assert "manifests/demo.json" in git(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert manifest["synthetic"] is True and manifest["tag"] == "edition-demo"
+    assert "inputs/demo/decisions_commission.xlsx" in manifest["inputs"]
+    assert "outputs/demo/commission/projets_retenus.xlsx" in manifest["outputs"]
+    assert "outputs/demo/commission/metrics.json" in manifest["metrics"]
+    assert not any(rel.endswith("index.html") and rel.count("/") == 2 for rel in manifest["outputs"])
+    assert manifest["packages"]["pandas"] == version("pandas")
+    assert manifest["params"]["editions"]["demo"]["files"]["decisions"] == "decisions_commission.xlsx"
+    text = (root / "manifests" / "demo.json").read_text(encoding="utf-8")
+    assert str(root) not in text and str(Path.home()) not in text
+    # The outputs were pushed: the remote holds the recorded workbook.
+    md5 = manifest["outputs"]["outputs/demo/commission/projets_retenus.xlsx"]["md5"]
+    assert dvcdata.object_path(root.parent / "remote", md5).is_file()
+    again = stagesco(root, "freeze", "demo", check=False)
+    assert again.returncode != 0 and "déjà figée (étiquette git edition-demo)" in again.stderr and "--force" in again.stderr
+    readme = root / "README.md"
+    kept = readme.read_bytes()
+    readme.write_bytes(kept + b"\n")
+    dirty = stagesco(root, "freeze", "demo", "--force", check=False)
+    readme.write_bytes(kept)
+    assert dirty.returncode != 0 and "pas enregistrées dans git : README.md" in dirty.stderr
+
+
+@pytest.fixture(scope="module")
 def real_repo(tmp_path_factory) -> Path:
     """A copy of the repository with a real-style edition 2026 created by `new-edition` (demo exports plus a
     value no committed file holds), its data tracked, everything committed, and a temp DVC remote."""
@@ -252,118 +342,6 @@ def test_purge_refuses_before_its_date_then_removes_what_it_says(real_repo):
 # --- freeze and verify the demo -------------------------------------------------------------------------
 
 
-FREEZE_STEPS = """\
-import sys
-from pathlib import Path
-from pipeline.repro import freeze
-from pipeline.contract.config import Edition
-edition = Edition.load("demo", Path.cwd())
-from pipeline.cockpit.status import not_up_to_date
-commit = freeze.check_ready(edition, not_up_to_date)
-freeze.push(edition)
-freeze.commit_and_tag(edition, [freeze.write_manifest(edition, commit)])
-"""
-
-
-@pytest.fixture(scope="module")
-def frozen_demo(tmp_path_factory) -> Path:
-    """A copy of the repository whose demo edition is run and frozen into a temp DVC remote.
-
-    ``stagesco freeze demo`` writes the edition's aggregates from the review stage's metrics: until that
-    stage exists, the command must refuse with its French message, and the fixture runs the other steps
-    (check, push, manifest, commit and tag) — the same functions, minus the history step."""
-    base = tmp_path_factory.mktemp("frozen")
-    root = copy_repo(base / "repo")
-    identify(root)
-    dvc(root, "remote", "modify", "stagesco", "url", str(base / "remote"))
-    commit_all(root, "Remote for the test")
-    stagesco(root, "run", "demo")
-    commit_all(root, "Demo run")  # dvc.lock, if this branch's committed one is stale
-    result = stagesco(root, "freeze", "demo", check=False)
-    if "review" in yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["stages"]:
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "étiquette edition-demo" in result.stdout and (root / "history" / "demo.json").is_file()
-    else:
-        assert result.returncode != 0 and "outputs/demo/review/metrics.json" in result.stderr, result.stderr
-        assert "edition-demo" not in git(root, "tag")
-        env = {k: v for k, v in __import__("os").environ.items() if k != "STAGESCO_ROOT"}
-        subprocess.run([sys.executable, "-c", FREEZE_STEPS], cwd=root, env={**env, "PYTHONPATH": str(root)},
-                       check=True, capture_output=True, text=True)
-    return root
-
-
-@pytest.mark.slow
-def test_freeze_writes_a_manifest_commit_and_tag(frozen_demo):
-    root = frozen_demo
-    manifest = json.loads((root / "manifests" / "demo.json").read_text(encoding="utf-8"))
-    assert git(root, "rev-parse", "edition-demo^{commit}").strip() == git(root, "rev-parse", "HEAD").strip()
-    assert manifest["commit"] == git(root, "rev-parse", "HEAD~1").strip()
-    assert git(root, "log", "-1", "--format=%s").strip() == "Freeze edition demo"
-    assert "manifests/demo.json" in git(root, "show", "--name-only", "--format=", "HEAD").split()
-    assert manifest["synthetic"] is True and manifest["tag"] == "edition-demo"
-    assert "inputs/demo/decisions_commission.xlsx" in manifest["inputs"]
-    assert "outputs/demo/commission/projets_retenus.xlsx" in manifest["outputs"]
-    assert "outputs/demo/commission/metrics.json" in manifest["metrics"]
-    assert not any(rel.endswith("index.html") and rel.count("/") == 2 for rel in manifest["outputs"])
-    assert manifest["packages"]["pandas"] == version("pandas")
-    assert manifest["params"]["editions"]["demo"]["files"]["decisions"] == "decisions_commission.xlsx"
-    text = (root / "manifests" / "demo.json").read_text(encoding="utf-8")
-    assert str(root) not in text and str(Path.home()) not in text
-    # The outputs were pushed: the remote holds the recorded workbook.
-    md5 = manifest["outputs"]["outputs/demo/commission/projets_retenus.xlsx"]["md5"]
-    assert dvcdata.object_path(root.parent / "remote", md5).is_file()
-    again = stagesco(root, "freeze", "demo", check=False)
-    assert again.returncode != 0 and "déjà figée (étiquette git edition-demo)" in again.stderr and "--force" in again.stderr
-    readme = root / "README.md"
-    kept = readme.read_bytes()
-    readme.write_bytes(kept + b"\n")
-    dirty = stagesco(root, "freeze", "demo", "--force", check=False)
-    readme.write_bytes(kept)
-    assert dirty.returncode != 0 and "pas enregistrées dans git : README.md" in dirty.stderr
-
-
-@pytest.mark.slow
-def test_verify_from_a_fresh_clone_says_identical_for_every_output(frozen_demo, tmp_path):
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(frozen_demo), str(clone)], check=True)
-    assert not (clone / "outputs" / "demo" / "projects").exists()
-    result = stagesco(clone, "verify", "demo", check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    manifest = json.loads((clone / "manifests" / "demo.json").read_text(encoding="utf-8"))
-    for rel in manifest["outputs"]:
-        assert f"  {rel} : identique" in result.stdout, rel
-    assert "différent" not in result.stdout
-    assert git(clone, "worktree", "list").count("\n") == 1  # the temporary checkout is gone
-
-
-@pytest.mark.slow
-def test_verify_names_the_outputs_and_cells_a_tampered_decision_changes(frozen_demo):
-    root = frozen_demo
-    path = root / "inputs" / "demo" / "decisions_commission.xlsx"
-    book = load_workbook(path)
-    sheet = book["Décisions"]
-    header = [c.value for c in sheet[1]]
-    col = {name: header.index(name) + 1 for name in header}
-    row = next(r for r in range(2, sheet.max_row + 1)
-               if sheet.cell(r, col["Décision de la commission"]).value == "retenu")
-    code = sheet.cell(row, 1).value
-    sheet.cell(row, col["Décision de la commission"]).value = "non retenu"
-    for name in ("Effectif minimum retenu", "Effectif maximum retenu", "Filières ouvertes", "Formateur référent"):
-        sheet.cell(row, col[name]).value = None
-    sheet.cell(row, col["Motivation de la décision"]).value = "Décision modifiée après coup (test)."
-    book.save(path)
-    commit_all(root, "Change one decision")
-    result = stagesco(root, "verify", "demo", "--rev", "HEAD", check=False)
-    assert result.returncode == 1, result.stdout + result.stderr
-    out = result.stdout
-    assert "outputs/demo/commission/projets_retenus.xlsx : différent" in out
-    assert "outputs/demo/commission/metrics.json : différent" in out
-    assert "clé « retained »" in out
-    assert f"« {code} »" in out  # the project's row is named
-    assert "outputs/demo/projects/projets.xlsx : identique" in out
-    assert "l'édition n'est pas reproduite à l'identique" in out
-
-
 def test_git_ignores_the_data_of_any_edition_folder_but_the_demo():
     def ignored(rel: str) -> bool:
         return subprocess.run(["git", "check-ignore", "-q", rel], cwd=ROOT).returncode == 0
@@ -391,13 +369,38 @@ def test_verify_reuses_the_current_environment_for_the_same_lock_and_checks_whic
 
 
 @pytest.mark.slow
-def test_the_committed_demo_manifest_is_reproduced_from_a_fresh_clone(tmp_path):
+def test_verify_from_a_fresh_clone_says_identical_for_every_output(fresh_clone_verify):
+    """Also the forced re-run check: verify re-runs every stage from scratch (``dvc repro --force
+    --no-run-cache``) in another folder, and every output must be byte-identical to the shared run's."""
+    clone, job = fresh_clone_verify
+    result = job.result()
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((clone / "manifests" / "demo.json").read_text(encoding="utf-8"))
+    for rel in manifest["outputs"]:
+        assert f"  {rel} : identique" in result.stdout, rel
+    assert "différent" not in result.stdout and "Ré-exécution de 9 étape(s) depuis zéro" in result.stdout
+    assert git(clone, "worktree", "list").count("\n") == 1  # the temporary checkout is gone
+
+
+@pytest.mark.slow
+def test_verify_names_the_outputs_and_cells_a_tampered_decision_changes(tampered_verify):
+    code, job = tampered_verify
+    result = job.result()
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "outputs/demo/commission/projets_retenus.xlsx : différent" in out
+    assert "outputs/demo/commission/metrics.json : différent" in out
+    assert "clé « retained »" in out
+    assert f"« {code} »" in out  # the project's row is named
+    assert "outputs/demo/projects/projets.xlsx : identique" in out
+    assert "l'édition n'est pas reproduite à l'identique" in out
+
+
+@pytest.mark.slow
+def test_the_committed_demo_manifest_is_reproduced_from_a_fresh_clone(committed_verify):
     """The repository ships the demo frozen: `stagesco verify demo` in a fresh clone re-runs the recorded
-    revision from scratch and finds every output identical."""
+    revision from scratch and finds every output identical (started beside the shared run, see conftest)."""
     manifest = json.loads((ROOT / "manifests" / "demo.json").read_text(encoding="utf-8"))
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    result = stagesco(clone, "verify", "demo", check=False)
+    result = committed_verify.result()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert all(f"  {rel} : identique" in result.stdout for rel in manifest["outputs"])
-    assert len(manifest["outputs"]) > 100 and "différent" not in result.stdout

@@ -67,15 +67,19 @@ def validations(path: Path) -> list[tuple[str, str, str, str]]:
                   for ws in wb.worksheets for dv in ws.data_validations.dataValidation)
 
 
-def sheet_csv(office: Office, path: Path, tmp: Path) -> dict[str, list[list[str]]]:
-    """Every sheet of ``path`` as LibreOffice writes it to CSV (UTF-8), by sheet title."""
-    files = office.convert(path, CSV_ALL_SHEETS_UTF8, tmp)
+def sheets_by_title(files: list[Path], stem: str) -> dict[str, list[list[str]]]:
+    """LibreOffice's CSV files of one workbook (``<stem>-<Sheet>.csv``, or ``<stem>.csv`` for a single sheet)."""
     out = {}
     for file in files:
-        title = file.stem[len(path.stem) + 1:] if file.stem.startswith(path.stem + "-") else file.stem
+        title = file.stem[len(stem) + 1:] if file.stem.startswith(stem + "-") else file.stem
         with open(file, encoding="utf-8", newline="") as handle:
             out[title] = list(csv.reader(handle))
     return out
+
+
+def sheet_csv(office: Office, path: Path, tmp: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of ``path`` as LibreOffice writes it to CSV (UTF-8), by sheet title."""
+    return sheets_by_title(office.convert(path, CSV_ALL_SHEETS_UTF8, tmp), path.stem)
 
 
 def compare_with_libreoffice(path: Path, shown: dict[str, list[list[str]]]) -> list[str]:
@@ -141,8 +145,8 @@ def test_every_workbook_reads_the_same_in_libreoffice(demo_run, office, tmp_path
     books = outputs_of(demo_run, "xlsx")
     assert books
     failures, everything = {}, []
-    for n, path in enumerate(books):
-        shown = sheet_csv(office, path, tmp_path / f"csv{n}")
+    for path, files in office.convert_many(books, CSV_ALL_SHEETS_UTF8, tmp_path).items():
+        shown = sheets_by_title(files, path.stem)
         everything += [cell for rows in shown.values() for row in rows for cell in row]
         problems = compare_with_libreoffice(path, shown)
         if problems:
@@ -165,22 +169,17 @@ def test_the_libreoffice_comparison_sees_a_formula_evaluated(office, tmp_path):
     assert "A2" in problems and "B2" in problems, problems
 
 
-def roundtrip_validations(office: Office, path: Path, tmp: Path) -> tuple[list, list]:
-    back = office.convert(path, XLSX, tmp)
-    assert len(back) == 1
-    return validations(path), validations(back[0])
-
-
 def test_dropdowns_survive_a_libreoffice_round_trip(demo_run, office, tmp_path):
     """Generic: a workbook with dropdowns (``dataValidation``) keeps them when LibreOffice saves it again.
-    Today no output has dropdowns; the writer's own dropdowns are round-tripped too, so the check runs."""
+    The writer's own dropdowns are round-tripped too, so the check runs whatever the outputs hold."""
     probe = write_workbook(tmp_path / "decisions.xlsx", [Sheet("Décisions", pd.DataFrame(
         {"title": ["=Projet A", "Projet B"], "decision": ["", ""]}), labels={"decision": "Décision"},
         dropdowns={"decision": ["retenu", "non retenu", "à revoir"]})])
     books = [p for p in outputs_of(demo_run, "xlsx") if b"dataValidation" in b"".join(xml_parts(p).values())]
     failures = {}
-    for n, path in enumerate([probe, *books]):
-        before, after = roundtrip_validations(office, path, tmp_path / f"rt{n}")
+    for path, back in office.convert_many([probe, *books], XLSX, tmp_path / "rt").items():
+        assert len(back) == 1
+        before, after = validations(path), validations(back[0])
         assert before, f"{path.name} annonce des listes déroulantes mais openpyxl n'en lit aucune"
         if before != after:
             failures[path.name] = {"avant": before, "après LibreOffice": after}
@@ -189,15 +188,13 @@ def test_dropdowns_survive_a_libreoffice_round_trip(demo_run, office, tmp_path):
 
 
 def test_every_document_opens_in_libreoffice(demo_run, office, tmp_path):
-    """Generic over ``*.docx`` (none today: later stages write conventions): each converts to a PDF."""
+    """Generic over ``*.docx`` (the conventions): each converts to a PDF, all in one LibreOffice call."""
+    documents = outputs_of(demo_run, "docx")
+    assert documents
     failures = {}
-    for n, path in enumerate(outputs_of(demo_run, "docx")):
-        try:
-            pdf = office.convert(path, "pdf", tmp_path / f"pdf{n}")[0]
-            if not pdf.read_bytes().startswith(b"%PDF") or pdf.stat().st_size < 1000:
-                failures[output_id(demo_run, path)] = "PDF vide"
-        except AssertionError as exc:
-            failures[output_id(demo_run, path)] = str(exc)
+    for path, pdfs in office.convert_many(documents, "pdf", tmp_path).items():
+        if not pdfs[0].read_bytes().startswith(b"%PDF") or pdfs[0].stat().st_size < 1000:
+            failures[output_id(demo_run, path)] = "PDF vide"
     assert not failures, failures
 
 

@@ -22,6 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from . import compare, dvcdata
 from ..contract.errors import ConfigError, StagescoError
 from .freeze import digests, git, load_manifest
@@ -188,7 +190,7 @@ def verify(edition: str, root: Path, *, rev: str | None = None, log=print, keep:
             log(f"  Données récupérées du dépôt DVC : {len(inputs)} entrée(s)")
         if not (checkout / "params.yaml").is_file() or edition not in (checkout / "params.yaml").read_text(encoding="utf-8"):
             raise ConfigError(f"L'édition « {edition} » n'existe pas à la révision {sha[:12]}", file="params.yaml")
-        stages = _stages(checkout, python, env, edition)
+        stages = _stages(checkout, edition)
         run("fetch", "-q", *stages, capture_output=True)  # the recorded outputs, to explain differences
         log(f"  Ré-exécution de {len(stages)} étape(s) depuis zéro…")
         done = run("repro", "--force", "--no-run-cache", *stages, capture_output=True)
@@ -218,12 +220,11 @@ def _failure(stderr: str, stdout: str) -> str:
     return lines[-1] if lines else "sans message"
 
 
-def _stages(checkout: Path, python: Path, env: dict, edition: str) -> list[str]:
-    """``<stage>@<edition>`` for every stage of the checkout's stage table."""
-    code = ("import json, sys; from pipeline.contract.config import Params; "
-            "print(json.dumps(list(Params.load().stages)))")
-    result = subprocess.run([str(python), "-c", code], cwd=checkout, env=env, capture_output=True, text=True, check=True)
-    return [f"{stage}@{edition}" for stage in json.loads(result.stdout)]
+def _stages(checkout: Path, edition: str) -> list[str]:
+    """``<stage>@<edition>`` for every stage of the checkout's stage table, read from its ``params.yaml``
+    (never by importing the checkout's code, whose modules may be laid out differently at that revision)."""
+    params = yaml.safe_load((checkout / "params.yaml").read_text(encoding="utf-8")) or {}
+    return [f"{stage}@{edition}" for stage in (params.get("stages") or {})]
 
 
 def report(result: Result, log=print) -> int:
