@@ -45,7 +45,10 @@ def cmd_run(args) -> int:
         print(f"Édition {name} : {len(targets)} étape(s) à vérifier ou exécuter.")
         if targets:
             quiet = [] if args.debug else ["--quiet"]
-            code = _dvc(["repro", *quiet, *(["--force"] if args.force else []), *targets], root)
+            # --force re-runs the listed stages only (--single-item), not everything upstream of them:
+            # `--stage quality --force` re-runs quality, not the whole edition.
+            force = ["--force", "--single-item"] if args.force else []
+            code = _dvc(["repro", *quiet, *force, *targets], root)
         else:
             code = 0
         statuses = edition_status(edition)

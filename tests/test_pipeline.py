@@ -177,13 +177,11 @@ def test_threshold_change_reruns_only_downstream(demo_run, tmp_path):
     status = dvc(root, "status").stdout
     assert "eligibility@demo" in status and "projects@demo" not in status
     metrics_before = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
-    plan = dvc(root, "repro", "--dry").stdout  # what `stagesco run` would run: DVC's own plan
-    stages = [name for name in yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]]
-    assert "'projects@demo'" not in plan
-    assert all(f"'{name}@demo'" in plan for name in stages if name != "projects"), plan
-    run = dvc(root, "repro", "commission@demo").stdout  # run two of them for real: 20 and 30, never 10
-    assert "'eligibility@demo'" in run and "'commission@demo'" in run and "'projects@demo'" not in run.replace(
-        "Stage 'projects@demo' didn't change", "")
+    running = re.compile(r"Running stage '([^']+)'")
+    plan = running.findall(dvc(root, "repro", "--dry").stdout)  # what `stagesco run` would run: DVC's own plan
+    assert "eligibility@demo" in plan and "projects@demo" not in plan, plan  # (later ones follow if its outputs change)
+    ran = running.findall(dvc(root, "repro", "commission@demo").stdout)  # two of them for real: 20 and 30
+    assert ran == ["eligibility@demo", "commission@demo"], ran
     after = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
     assert after["eligible"] == metrics_before["eligible"] + 1
     assert "120 h prévues (maximum 120 h)" in (root / "outputs" / "demo" / "eligibility" / "report.html").read_text(encoding="utf-8")
