@@ -51,7 +51,7 @@ def cmd_run(args) -> int:
             code = _dvc(["repro", *quiet, *force, *targets], root)
         else:
             code = 0
-        statuses = edition_status(edition)
+        statuses = edition_status(edition, just_reproduced=frozenset(targets) if code == 0 else frozenset())
         for status in statuses:
             detail = f" — {status.detail}" if status.detail and status.state != "done" else ""
             print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")

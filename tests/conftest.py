@@ -103,6 +103,7 @@ JOBS: dict[str, "Job"] = {}
 def pytest_sessionfinish(session, exitstatus):
     """A background job no test awaited (deselected, or its test failed first) does not outlive the session."""
     for job in JOBS.values():
+        job = job["fixed_run"] if isinstance(job, dict) else job[1] if isinstance(job, tuple) else job
         try:
             os.killpg(job.process.pid, 9)
         except ProcessLookupError:
@@ -168,10 +169,38 @@ def start_committed_verify(tmp_path_factory) -> Job:
 
 
 @pytest.fixture(scope="session")
+def journey(tmp_path_factory) -> dict:
+    """A new edition ``2026`` from the demo's data, a broken mapping run, then the fixed run (background)."""
+    return JOBS.pop("journey", None) or start_journey(tmp_path_factory)
+
+
+def start_journey(tmp_path_factory) -> dict:
+    """The analyst's first steps on a new edition: ``new-edition``, a mapping label that is wrong, the run
+    that fails on it and the status that says so; then the label is fixed and ``stagesco run 2026`` starts
+    in the background. What each step showed is returned for the test to check."""
+    root = copy_repo(tmp_path_factory.mktemp("journey"))
+    created = stagesco(root, "new-edition", "2026", "--from", "demo", "--with-data")
+    mapping = root / "inputs" / "2026" / "mapping.yaml"
+    right = mapping.read_text(encoding="utf-8")
+    mapping.write_text(right.replace("title: Titre du projet", "title: Intitulé"), encoding="utf-8")
+    failed = stagesco(root, "run", "2026", check=False)
+    published = (root / "outputs" / "2026" / "projects").exists()
+    failed_status = stagesco(root, "status", "2026", check=False)
+    logs = list((root / "state" / "2026" / "logs").glob("*.log"))
+    mapping.write_text(right, encoding="utf-8")
+    return {"root": root, "created": created, "failed": failed, "published_after_failure": published,
+            "failed_status": failed_status, "logs_after_failure": logs,
+            "fixed_run": stagesco_job(root, "run", "2026", log_dir=root.parent / "journey-log")}
+
+
+@pytest.fixture(scope="session")
 def demo_run(request, tmp_path_factory) -> Path:
-    """One full run of the real pipeline on the demo edition, in a temp copy of the repository."""
+    """One full run of the real pipeline on the demo edition, in a temp copy of the repository. The long
+    runs other tests await (see :class:`Job`) start first, so that they share the two cores with it."""
     if wanted(request.config, "committed_verify") and "committed_verify" not in JOBS:
         JOBS["committed_verify"] = start_committed_verify(tmp_path_factory)
+    if wanted(request.config, "journey") and "journey" not in JOBS:
+        JOBS["journey"] = start_journey(tmp_path_factory)
     root = copy_repo(tmp_path_factory.mktemp("repo"))
     result = stagesco(root, "run", "demo")
     assert "rapport : outputs/demo/projects/report.html" in result.stdout

@@ -122,28 +122,23 @@ def test_committed_dvc_lock_is_current(demo_run):
     assert committed == produced, "dvc.lock is stale: run `make run` and commit dvc.lock"
 
 
-def test_new_edition_from_demo_and_a_clear_mapping_error(tmp_path):
-    root = copy_repo(tmp_path)
-    created = stagesco(root, "new-edition", "2026", "--from", "demo", "--with-data")
+def test_new_edition_from_demo_and_a_clear_mapping_error(journey):
+    """The analyst's journey on a new edition (the steps up to the fixed run are in ``start_journey``,
+    whose run goes on in the background beside the shared demo run)."""
+    root, created, failed, failed_status = journey["root"], journey["created"], journey["failed"], journey["failed_status"]
     assert "2026" in created.stdout
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
     assert params["editions"]["2026"] == {"files": params["editions"]["demo"]["files"]}  # real: not synthetic
     assert "# stagesco — shared parameters" in (root / "params.yaml").read_text(encoding="utf-8")
-    mapping = root / "inputs" / "2026" / "mapping.yaml"
-    mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Titre du projet", "title: Intitulé"),
-                       encoding="utf-8")
-    failed = stagesco(root, "run", "2026", check=False)
     assert failed.returncode != 0
     assert "Colonne introuvable pour le champ obligatoire « title »" in failed.stderr + failed.stdout
     assert "« Titre du projet »" in failed.stderr + failed.stdout
-    assert not (root / "outputs" / "2026" / "projects").exists()
+    assert not journey["published_after_failure"]
     assert "Traceback" not in failed.stderr
-    failed_status = stagesco(root, "status", "2026", check=False)
     assert failed_status.returncode == 2 and "en échec — Colonne introuvable" in failed_status.stdout
-    assert list((root / "state" / "2026" / "logs").glob("*.log"))
-    mapping.write_text(mapping.read_text(encoding="utf-8").replace("title: Intitulé", "title: Titre du projet"),
-                       encoding="utf-8")
-    stagesco(root, "run", "2026")
+    assert journey["logs_after_failure"]
+    fixed = journey["fixed_run"].result()
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert (root / "outputs" / "2026" / "projects" / "report.html").is_file()
     # Where the edition stands, as the analyst sees it (CLI and home page).
     done = stagesco(root, "status", "2026")

@@ -66,7 +66,9 @@ def _changes(entries: list) -> str:
     return "; ".join(parts)
 
 
-def edition_status(edition: Edition) -> list[StageStatus]:
+def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozenset()) -> list[StageStatus]:
+    """Each stage's state. ``just_reproduced``: ``<stage>@<edition>`` targets a ``dvc repro`` has just
+    brought up to date (exit code 0), whose DVC status need not be asked again (it is the slow part)."""
     params = edition.params
     files = params.data.get("input_files") or {}
     statuses: list[StageStatus] = []
@@ -91,7 +93,8 @@ def edition_status(edition: Edition) -> list[StageStatus]:
             status = StageStatus(stage, DONE)
             ready.append(status)
         statuses.append(status)
-    dvc = dvc_status(edition.root, [f"{s.stage.name}@{edition.name}" for s in ready])
+    dvc = dvc_status(edition.root, [target for s in ready
+                                    if (target := f"{s.stage.name}@{edition.name}") not in just_reproduced])
     for status in ready:
         target = f"{status.stage.name}@{edition.name}"
         fail = failure_file(edition, status.stage)
