@@ -75,7 +75,7 @@ def bullets(items: list[str], *, css_class: str = "") -> str:
 
 def home_link(href: str = "../index.html") -> str:
     """The link back to the edition's home page (every page a person opens from it has one)."""
-    return f'<p class="home-link"><a href="{escape(href, quote=True)}">← Tableau de bord de l'édition</a></p>'
+    return f'<p class="home-link"><a href="{escape(href, quote=True)}">← Tableau de bord de l’édition</a></p>'
 
 
 def facts(items: list[tuple[str, object]], *, missing: str = fr.MISSING) -> str:

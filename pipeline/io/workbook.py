@@ -46,6 +46,7 @@ class Sheet:
     editable: list[str] = field(default_factory=list)  # when set, the sheet is protected except these
     whole_numbers: dict[str, tuple[int, int]] = field(default_factory=dict)
     extra_rows: int = 0  # empty editable rows below the data (forms to fill)
+    key_columns: int = 1  # columns kept in view when scrolling right (frozen) — the row's key
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -126,7 +127,8 @@ def build(sheets: list[Sheet]) -> Workbook:
                 widths[c - 1] = max(widths[c - 1], longest)
         for c, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = f"{get_column_letter(min(spec.key_columns, max(1, len(names))) + 1)}2" if names else "A2"
+        page_setup(sheet, spec.title)
         last = max(2, len(spec.frame) + 1 + spec.extra_rows)
         if spec.editable:
             _protect(sheet, names, spec.editable, last)
@@ -147,6 +149,23 @@ def build(sheets: list[Sheet]) -> Workbook:
             rule.add(f"{col}2:{col}{last}")
             sheet.add_data_validation(rule)
     return workbook
+
+
+def page_setup(sheet, title: str) -> None:
+    """How every sheet prints: A4 landscape, fitted to the page width (as many pages down as needed), the
+    header row repeated on each page, small margins, the sheet's name and page numbers in the header/footer."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.oddHeader.center.text = title.replace("&", "&&")
+    sheet.oddFooter.center.text = "Page &P / &N"
 
 
 def _protect(sheet, names: list[str], editable: list[str], last: int) -> None:
