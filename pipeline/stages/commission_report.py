@@ -129,7 +129,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
         edition_title=edition.title, edition_name=edition.name, css=REPORT_CSS.read_text(encoding="utf-8"),
         projects=projects, places=places, intro=intro,
         provenance=public_footer_html(edition, edition.params.stage("commission"), "commission/catalogue.html"),
-        dates=f"du {edition.when('start'):%d/%m/%Y} au {edition.when('end'):%d/%m/%Y}")
+        dates=f"du {fr.day(edition.when('start'))} au {fr.day(edition.when('end'))}")
 
 
 # --- report fragments ---------------------------------------------------------------------------------
