@@ -31,7 +31,9 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 LOCKED_FILL = PatternFill("solid", fgColor="EEEEEE")
 EDITABLE_HEADER_FILL = PatternFill("solid", fgColor="FFF2A8")
 HEADER_FONT = Font(bold=True)
-MAX_WIDTH = 60
+MAX_WIDTH = 30  # longer text wraps: a sheet printed fitted to the page width stays legible
+HEADER_WIDTH = 10  # a header wraps too: beyond this it does not widen its column (but its longest word fits)
+EDITABLE_WIDTH = 14  # room to type in a column to fill
 
 
 @dataclass
@@ -89,7 +91,10 @@ def build(sheets: list[Sheet]) -> Workbook:
         sheet = workbook.create_sheet(spec.title[:31])
         names = list(spec.frame.columns)
         headers = [spec.labels.get(n) or (metadata[n].label if n in metadata else str(n)) for n in names]
-        widths = [len(h) for h in headers]
+        widths = [max(min(len(h), HEADER_WIDTH), *(len(w) for w in h.split())) if h.strip() else 4 for h in headers]
+        for c, name in enumerate(names):
+            if name in spec.editable:
+                widths[c] = max(widths[c], EDITABLE_WIDTH)
         for col, header in enumerate(headers, start=1):
             cell = sheet.cell(row=1, column=col)
             cell.value = header
@@ -126,7 +131,7 @@ def build(sheets: list[Sheet]) -> Workbook:
                     cell.fill = LOCKED_FILL
                 widths[c - 1] = max(widths[c - 1], longest)
         for c, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
+            sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(6, width + 1))
         sheet.freeze_panes = f"{get_column_letter(min(spec.key_columns, max(1, len(names))) + 1)}2" if names else "A2"
         page_setup(sheet, spec.title)
         last = max(2, len(spec.frame) + 1 + spec.extra_rows)
@@ -161,7 +166,7 @@ def page_setup(sheet, title: str) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
     sheet.print_options.gridLines = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.left = sheet.page_margins.right = 0.3
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.page_margins.header = sheet.page_margins.footer = 0.3
     sheet.oddHeader.center.text = title.replace("&", "&&")

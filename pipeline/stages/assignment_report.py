@@ -88,7 +88,8 @@ def closed_reason(code: str, retained: pd.DataFrame, applicants: pd.Series) -> s
     """Why a retained project did not open, in one French sentence (its partner's e-mail and the report)."""
     mins = dict(zip(retained["project_code"], retained["decided_team_min"]))
     count = int(applicants.get(code, 0))
-    return (f"{fr.count(count, 'apprenant')} l'{'ont' if count > 1 else 'a'} classé parmi ses choix, pour un effectif minimum "
+    return (f"{fr.count(count, 'apprenant')} l'{'ont classé parmi leurs' if count > 1 else 'a classé parmi ses'} choix, "
+            f"pour un effectif minimum "
             f"de {fr.integer(mins[code])} fixé par la commission ; l'ouvrir aurait obligé à y placer des apprenants qui "
             "ne l'avaient pas choisi")
 
