@@ -84,10 +84,11 @@ def day(value) -> str:
     return f"{value:%d/%m/%Y}"
 
 
-def moment(value) -> str:
-    """A date and time as ``15/07/2025 14:32``, the date only at midnight."""
+def moment(value, *, with_time: bool = False) -> str:
+    """A date and time as ``15/07/2025 14:32``; the date only at midnight unless ``with_time`` (a submission
+    time against a deadline: « 16/07/2025 00:00 »)."""
     value = _as_datetime(value)
-    if isinstance(value, datetime) and (value.hour or value.minute):
+    if isinstance(value, datetime) and (with_time or value.hour or value.minute):
         return f"{value:%d/%m/%Y %H:%M}"
     return f"{value:%d/%m/%Y}"
 

@@ -20,6 +20,7 @@ from schemas.fields import table_fields
 
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError
+from ..io import fr
 from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
 from ..io.moodle import MoodleExport, read_moodle_export
 from ..io.normalise import clean_text, fold, parse_choice
@@ -409,7 +410,7 @@ def _latest_wins(subs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         undated = group["submitted_at"].isna().any()
         for i, loser in group.iloc[:-1].iterrows():
             subs.at[i, "status"] = STATUS_SUPERSEDED
-            when = "" if pd.isna(winner.submitted_at) else f" du {winner.submitted_at:%d/%m/%Y %H:%M}"
+            when = "" if pd.isna(winner.submitted_at) else f" du {fr.moment(winner.submitted_at, with_time=True)}"
             rows.append({"source_row": loser.source_row, "learner_id": learner_id, "learner": loser.learner,
                          "submitted_at": loser.submitted_at, "replaced_by_row": winner.source_row,
                          "reason": f"remplacée par la candidature plus récente de la ligne {winner.source_row}{when}"

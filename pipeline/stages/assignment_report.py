@@ -142,7 +142,7 @@ def summary(result: AssignmentResult) -> str:
             "permettrait à l'un et l'autre d'obtenir un meilleur choix." if not result.swaps else
             f". {len(result.swaps)} échange(s) amélioreraient deux apprenants.")
     return html.figures([("apprenants affectés", f"{m['assigned']} / {m['learners']}"),
-                         ("au 1er choix", f"{round(100 * m['first_choice_share'])} %"),
+                         ("au 1er choix", fr.percent(m["first_choice_share"])),
                          ("projets ouverts", m["projects_opened"]), ("projets fermés", m["projects_closed"])]) \
         + html.paragraph(text)
 

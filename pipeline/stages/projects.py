@@ -13,6 +13,7 @@ from schemas.fields import table_fields
 from schemas.projects import projects_schema
 
 from ..contract.config import MAPPING_FILE, Edition
+from ..io import fr
 from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
 from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
                             parse_datetime, parse_integer, parse_multi, parse_number, postcode_to_departement,
@@ -199,7 +200,7 @@ def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable):
         "replaced_by_row": [int(winner_by_key.loc[k, "source_row"]) for k in losers["_key"]],
     }).reset_index(drop=True)
     superseded["reason"] = [
-        f"remplacée par la soumission plus récente de la ligne {r} ({t:%d/%m/%Y %H:%M})"
+        f"remplacée par la soumission plus récente de la ligne {r} ({fr.moment(t, with_time=True)})"
         for r, t in zip(superseded["replaced_by_row"], [winner_by_key.loc[k, "submitted_at"] for k in losers["_key"]])
     ]
     notes = []
