@@ -92,6 +92,8 @@ def sheet_pages(book, texts: list[str]) -> dict[str, list[str]]:
     names = sorted(book.sheetnames, key=len, reverse=True)
     pages: dict[str, list[str]] = {}
     for text in texts:
+        if not text.strip():  # LibreOffice sometimes ends a sheet with an empty page: nothing is cut there
+            continue
         name = next((n for n in names if text.strip().startswith(n)), None)
         pages.setdefault(name, []).append(text)
     return pages

@@ -132,6 +132,7 @@ def build(sheets: list[Sheet]) -> Workbook:
                 widths[c - 1] = max(widths[c - 1], longest)
         for c, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(6, width + 1))
+        _fit_row_heights(sheet, [min(MAX_WIDTH, max(6, w + 1)) for w in widths], len(spec.frame) + 1)
         sheet.freeze_panes = f"{get_column_letter(min(spec.key_columns, max(1, len(names))) + 1)}2" if names else "A2"
         page_setup(sheet, spec.title)
         last = max(2, len(spec.frame) + 1 + spec.extra_rows)
@@ -154,6 +155,28 @@ def build(sheets: list[Sheet]) -> Workbook:
             rule.add(f"{col}2:{col}{last}")
             sheet.add_data_validation(rule)
     return workbook
+
+
+LINE_HEIGHT = 13.5  # points per line of 11-point text
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapping column ``width`` characters wide (words are not cut:
+    a little slack per line)."""
+    per_line = max(1.0, width - 1.5)
+    return sum(max(1, math.ceil(len(part) * 1.08 / per_line)) for part in str(text).split("\n"))
+
+
+def _fit_row_heights(sheet, widths: list[float], rows: int) -> None:
+    """Explicit heights for the rows holding wrapped text: LibreOffice does not grow a row for its wrapped
+    cells when it opens a workbook, so without them only one line of each would show and print."""
+    for row in sheet.iter_rows(min_row=1, max_row=rows):
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment is not None and cell.alignment.wrap_text:
+                lines = max(lines, text_lines(cell.value, widths[cell.column - 1]))
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = min(409, round(LINE_HEIGHT * lines + 2, 1))
 
 
 def page_setup(sheet, title: str) -> None:
