@@ -41,6 +41,14 @@ def test_every_sheet_has_an_a4_landscape_page_setup_fitted_to_width(tmp_path):
     assert book["Autre & suite"].oddHeader.center.text == "Autre && suite"  # & is a code in headers
 
 
+def test_rows_with_wrapped_text_are_tall_enough_to_show_it(tmp_path):
+    long = "mot " * 40  # 160 characters in a 30-character column: several lines
+    frame = pd.DataFrame({"project_code": ["P0001", "P0002"], "description": [long, "court"]})
+    sheet = load_workbook(write_workbook(tmp_path / "w.xlsx", [Sheet("S", frame)]))["S"]
+    assert sheet["B2"].alignment.wrap_text and sheet.row_dimensions[2].height >= 5 * 13
+    assert sheet.row_dimensions[3].height is None  # a one-line row keeps the default height
+
+
 def test_the_convention_template_keeps_rows_and_signatures_together_and_numbers_pages():
     with zipfile.ZipFile(ROOT / "pipeline" / "stages" / "templates" / "convention.docx") as archive:
         document = archive.read("word/document.xml").decode("utf-8")
