@@ -146,7 +146,7 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(journey):
     index = (root / "outputs" / "2026" / "index.html").read_text(encoding="utf-8")
     assert "point(s) d'attention" in index and "fermé (pas assez de candidats" in index
     for link in ("projects/report.html", "eligibility/decisions_commission.xlsx", "commission/catalogue.html",
-                 "commission/outbox/", "applications/candidatures.xlsx"):
+                 "commission/outbox/index.html", "applications/candidatures.xlsx"):
         assert f'href="{link}"' in index, link
     decisions = root / "inputs" / "2026" / "decisions_commission.xlsx"
     kept = decisions.read_bytes()

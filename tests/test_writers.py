@@ -31,7 +31,7 @@ def test_headers_come_from_field_metadata_and_sheet_is_usable(tmp_path):
     path = write_workbook(tmp_path / "w.xlsx", [Sheet("Projets", frame, labels={"custom": "Autre"})])
     sheet = load_workbook(path)["Projets"]
     assert [c.value for c in sheet[1]] == ["Volume horaire prévu (h)", "Titre du projet", "Autre"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C3"
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == "A1:C3"
     assert sheet.cell(row=3, column=1).value == 52.5
 
 

@@ -17,6 +17,8 @@ import jinja2
 from ..contract import atomic
 from ..contract.config import Edition
 from ..contract.paths import REPORT_CSS
+from ..io import fr
+from .figures import metric_entries
 from .status import StageStatus, next_action
 
 TEMPLATES = Path(__file__).with_name("templates")  # the home page (index.html.j2)
@@ -33,12 +35,12 @@ def calendar(edition: Edition, now: date) -> list[dict]:
     labels = edition.params.data.get("calendar_labels") or {}
     for key in (edition.config.get("calendar") or {}):
         when = edition.when(key).date()
-        items.append({"sort": when, "date": f"{when:%d/%m/%Y}", "label": labels.get(key, key),
+        items.append({"sort": when, "date": fr.day(when), "label": labels.get(key, key),
                       "when": "today" if when == now else "past" if when < now else "future"})
     items.sort(key=lambda i: i["sort"])
     if not any(i["when"] == "today" for i in items):
         position = sum(1 for i in items if i["when"] == "past")
-        items.insert(position, {"sort": now, "date": f"{now:%d/%m/%Y}", "label": "aujourd'hui", "when": "today"})
+        items.insert(position, {"sort": now, "date": fr.day(now), "label": "aujourd'hui", "when": "today"})
     return items
 
 
@@ -51,9 +53,13 @@ def stage_files(edition: Edition, status: StageStatus) -> list[dict]:
     out = [{"name": p.name, "href": quote(p.relative_to(edition.outputs).as_posix())} for p in files]
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         count = sum(1 for f in sub.rglob("*") if f.is_file())
-        kinds = {f.suffix for f in sub.rglob("*") if f.is_file()}
-        what = "courriel(s) à relire puis envoyer" if kinds == {".eml"} else "document(s)"
-        out.append({"name": f"{sub.name}/ ({count} {what})", "href": quote(sub.relative_to(edition.outputs).as_posix()) + "/"})
+        drafts = sum(1 for f in sub.glob("*.eml"))
+        href = quote(sub.relative_to(edition.outputs).as_posix()) + "/"
+        if drafts:  # an outbox: its index.html lists every draft, rendered
+            name = f"{sub.name}/ ({fr.count(drafts, 'courriel')} à relire puis envoyer)"
+            out.append({"name": name, "href": href + ("index.html" if (sub / "index.html").is_file() else "")})
+        else:
+            out.append({"name": f"{sub.name}/ ({fr.count(count, 'document')})", "href": href})
     return out
 
 
@@ -69,13 +75,12 @@ def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     now = today()
-    labels = edition.params.data.get("metric_labels") or {}
     stages = [{"number": f"{s.stage.number:02d}", "label": s.stage.label, "state": s.state, "state_label": s.label,
-               "detail": s.detail, "metrics": [(labels.get(k, k), s.metrics[k]) for k in s.stage.metrics if k in s.metrics],
+               "detail": s.detail, "metrics": metric_entries(edition.params.data, s.stage.metrics, s.metrics),
                "files": stage_files(edition, s), "warnings": stage_warnings(edition, s)} for s in statuses]
     page = env.get_template("index.html.j2").render(
         css=REPORT_CSS.read_text(encoding="utf-8"), edition_title=edition.title,
-        edition_name=edition.name, today=f"{now:%d/%m/%Y}", next_action=next_action(statuses),
+        edition_name=edition.name, today=fr.day(now), next_action=next_action(statuses),
         calendar=calendar(edition, now), stages=stages)
     path = edition.outputs / "index.html"
     atomic.write_text(path, page)

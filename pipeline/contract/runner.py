@@ -20,7 +20,7 @@ from .config import Edition, Params
 from .errors import StagescoError
 from .kernel import KERNEL_NAME, ensure_kernel
 from .paths import REPORT_CSS, TEMPLATES, project_root, relative, state_dir
-from .provenance import footer_html
+from .provenance import footer_html, public_footer_html, public_pages
 
 
 def notebook_parameters(path: Path) -> set[str]:
@@ -123,7 +123,9 @@ def export_html(executed: Path, edition: Edition, stage) -> str:
             "css": REPORT_CSS.read_text(encoding="utf-8"),
             "edition_title": edition.title,
             "stage_label": f"{stage.number:02d} {stage.label}",
-            "footer": footer_html(edition, stage),
+            "footer": (public_footer_html(edition, stage, page) if (page := f"{stage.folder}/report.html")
+                       in public_pages(edition) else footer_html(edition, stage)),
+            "home": "../index.html",
         },
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)

@@ -20,7 +20,10 @@ from datetime import datetime
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.shared import Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
 
 from ..contract import atomic
 from ..io import stable_zip
@@ -61,14 +64,58 @@ CLOSING: list[tuple[str, list[str]]] = [
 ]
 
 
-def _articles(document, articles: list[tuple[str, list[str]]]) -> None:
+def _articles(document, articles: list[tuple[str, list[str]]], *, keep: bool = False) -> list:
+    """Headings and paragraphs; ``keep``: each kept on the page of what follows (the signature block)."""
+    added = []
     for heading, paragraphs in articles:
-        document.add_heading(heading, level=2)
+        added.append(document.add_heading(heading, level=2))
         for text in paragraphs:
-            document.add_paragraph(text)
+            added.append(document.add_paragraph(text))
+    if keep:
+        for paragraph in added:
+            paragraph.paragraph_format.keep_with_next = True
+    return added
 
 
-def _loop_table(document, header: list[str], cells: list[str], loop: str):
+def _rows_unsplit(table, *, header: bool = True, keep_together: bool = False) -> None:
+    """No row breaks across two pages; the first row repeats at the top of each page (``header``);
+    ``keep_together``: every row stays on the page of the next one (a short table never splits)."""
+    for index, row in enumerate(table.rows):
+        properties = row._tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))
+        if header and index == 0:
+            properties.append(OxmlElement("w:tblHeader"))
+        if keep_together and index < len(table.rows) - 1:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
+
+
+def _field(paragraph, instruction: str) -> None:
+    """A Word field (``PAGE``, ``NUMPAGES``) updated by the word processor when it lays out the pages."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _page_numbers(document) -> None:
+    """« Page n / N » centred in the footer of every page."""
+    section = document.sections[0]
+    section.footer.is_linked_to_previous = False
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run("Convention {{ project.code }} — page ")
+    _field(paragraph, "PAGE")
+    paragraph.add_run(" / ")
+    _field(paragraph, "NUMPAGES")
+
+
+def _loop_table(document, header: list[str], cells: list[str], loop: str, *, keep_together: bool = False):
     """A table whose body row repeats once per item (``{%tr for … %}`` … ``{%tr endfor %}``)."""
     table = document.add_table(rows=4, cols=len(header))
     table.style = "Table Grid"
@@ -80,6 +127,7 @@ def _loop_table(document, header: list[str], cells: list[str], loop: str):
     for i, text in enumerate(cells):
         table.cell(2, i).text = text
     table.cell(3, 0).text = "{%tr endfor %}"
+    _rows_unsplit(table, keep_together=keep_together)
     return table
 
 
@@ -95,6 +143,11 @@ def build() -> bytes:
     props.created = props.modified = datetime(2000, 1, 1)
     props.comments = props.keywords = props.category = ""
 
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
+    section.left_margin = section.right_margin = Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    _page_numbers(document)
     document.add_heading("Convention de partenariat — stage collectif", level=1)
     document.add_paragraph("{{ edition_title }} — projet {{ project.code }}")
     document.add_paragraph("Entre les soussignés :")
@@ -115,8 +168,9 @@ def build() -> bytes:
     document.add_paragraph("{%p for c in competences %}")
     document.add_paragraph("{{ c.code }} — {{ c.label }}", style="List Bullet")
     document.add_paragraph("{%p endfor %}")
-    _articles(document, CLOSING)
-
+    _articles(document, CLOSING[:-1])
+    # The signature block (article 7, the two signatures, the learners' table) is kept on one page.
+    _articles(document, CLOSING[-1:], keep=True)
     signatures = document.add_table(rows=3, cols=2)
     signatures.style = "Table Grid"
     for i, (who, name) in enumerate([("1. Pour le site qualifiant", "{{ referent.name }}"),
@@ -124,9 +178,15 @@ def build() -> bytes:
         signatures.cell(0, i).text = who
         signatures.cell(1, i).text = name
         signatures.cell(2, i).text = "Date et signature :\n\n\n"
-    document.add_paragraph("3. Les apprenants :")
-    _loop_table(document, ["Apprenant", "Date et signature"],
-                ["{{ m.first_name }} {{ m.last_name }}", ""], "for m in team")
+    _rows_unsplit(signatures, header=False)
+    for row in signatures.rows:  # the whole table, and the heading after it, stay with the learners' table
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+    learners_heading = document.add_paragraph("3. Les apprenants :")
+    learners_heading.paragraph_format.keep_with_next = True
+    _loop_table(document, ["Apprenant", "Date et signature"], ["{{ m.first_name }} {{ m.last_name }}", ""],
+                "for m in team", keep_together=True)
     buffer = io.BytesIO()
     document.save(buffer)
     return stable_zip.stabilise(buffer.getvalue())

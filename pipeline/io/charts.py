@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import fr  # noqa: E402
+
 plt.rcParams.update({
     "svg.hashsalt": "stagesco",
     "svg.fonttype": "none",
@@ -27,16 +29,21 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
-def bar_chart(labels: list[str], values: list[float], *, title: str, xlabel: str = "", color: str = "#3b6e9e") -> str:
-    """A horizontal bar chart; ``labels`` are shown top to bottom in the given order."""
-    height = 0.9 + 0.32 * max(1, len(labels))
-    fig, ax = plt.subplots(figsize=(7, height))
+def bar_chart(labels: list[str], values: list[float], *, title: str, xlabel: str = "", color: str = "#3b6e9e",
+              small: bool = False) -> str:
+    """A horizontal bar chart; ``labels`` are shown top to bottom in the given order (``small``: for a table cell)."""
+    height = (0.5 + 0.2 * max(1, len(labels))) if small else (0.9 + 0.32 * max(1, len(labels)))
+    fig, ax = plt.subplots(figsize=(3.2 if small else 7, height))
     positions = list(range(len(labels)))[::-1]
     ax.barh(positions, values, color=color)
     ax.set_yticks(positions, [str(l) for l in labels])
     for pos, value in zip(positions, values):
-        ax.text(value, pos, f" {value:g}", va="center", fontsize=9)
-    ax.set_title(title, loc="left", fontsize=11)
+        ax.text(value, pos, f" {fr.number(value)}", va="center", fontsize=8 if small else 9)
+    ax.set_title(title, loc="left", fontsize=9 if small else 11)
+    if small:
+        ax.tick_params(labelsize=8)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
     if xlabel:
         ax.set_xlabel(xlabel)
     ax.margins(x=0.12)
@@ -54,7 +61,7 @@ def grouped_bar_chart(categories: list[str], series: dict[str, list[float]], *, 
         values = series[name]
         ax.bar(xs, values, width=width, label=name, color=colors[i % len(colors)])
         for x, value in zip(xs, values):
-            ax.text(x, value, f"{value:g}".replace(".", ","), ha="center", va="bottom", fontsize=8)
+            ax.text(x, value, fr.number(value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(categories)), [str(c) for c in categories])
     ax.set_title(title, loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=9)

@@ -6,8 +6,6 @@ reaches a report bypasses :func:`esc`.
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime
 from html import escape
 
 import numpy as np
@@ -15,37 +13,18 @@ import pandas as pd
 
 from schemas.fields import all_fields
 
-
-def esc(value) -> str:
-    """Escaped display text of a value: lists joined, booleans in French, dates as jj/mm/aaaa hh:mm."""
-    return escape(display(value), quote=True).replace("\n", "<br>")
+from . import fr
 
 
-def display(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return ", ".join(display(v) for v in value)
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    if isinstance(value, (pd.Timestamp, datetime)):
-        if pd.isna(value):
-            return ""
-        return value.strftime("%d/%m/%Y %H:%M") if (value.hour or value.minute) else value.strftime("%d/%m/%Y")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return (f"{value:.0f}" if value.is_integer() else f"{value:.2f}".rstrip("0")).replace(".", ",")
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if hasattr(value, "item"):
-        return display(value.item())
-    return str(value)
+def esc(value, missing: str = "") -> str:
+    """Escaped display text of a value: lists joined, booleans « oui »/« non », numbers and dates in French."""
+    return escape(display(value, missing), quote=True).replace("\n", "<br>")
+
+
+def display(value, missing: str = "") -> str:
+    """A value as a person reads it (:func:`pipeline.io.fr.text`); a missing value is ``missing`` (an empty
+    table cell by default, « non renseigné » where a fact is expected)."""
+    return fr.text(value, missing=missing)
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, empty: str = "Aucune ligne.",
@@ -80,7 +59,7 @@ def figures(items: list[tuple[str, object]]) -> str:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``count`` and the word, singular for 0 and 1 as in French (« 1 soumission rejetée »)."""
-    return f"{count} {singular if abs(count) <= 1 else (plural_form or singular + 's')}"
+    return fr.count(count, singular, plural_form)
 
 
 def paragraph(text: str) -> str:
@@ -92,6 +71,17 @@ def bullets(items: list[str], *, css_class: str = "") -> str:
         return ""
     cls = f' class="{css_class}"' if css_class else ""
     return f"<ul{cls}>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def home_link(href: str = "../index.html") -> str:
+    """The link back to the edition's home page (every page a person opens from it has one)."""
+    return f'<p class="home-link"><a href="{escape(href, quote=True)}">← Tableau de bord de l’édition</a></p>'
+
+
+def facts(items: list[tuple[str, object]], *, missing: str = fr.MISSING) -> str:
+    """A definition list of labelled facts; a missing value reads « non renseigné »."""
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{esc(v, missing)}</dd>" for k, v in items)
+    return f'<dl class="facts">{rows}</dl>'
 
 
 def show(*fragments: str) -> None:

@@ -94,7 +94,7 @@ def send_outbox(outbox: Path, state: Path, *, really: bool, log=print) -> tuple[
     if not outbox.is_dir():
         raise StagescoError(f"Dossier de courriels introuvable : {outbox}", hint="Exécutez d'abord l'étape qui les rédige")
     done = sent_log(state)
-    drafts = sorted(outbox.glob("*.eml"))
+    drafts = sorted(outbox.glob("*.eml"))  # only drafts: the folder's index.html is for reading
     settings = smtp_settings()
     if really and not settings["host"]:
         raise StagescoError("Serveur d'envoi non configuré",
@@ -107,8 +107,13 @@ def send_outbox(outbox: Path, state: Path, *, really: bool, log=print) -> tuple[
             continue
         todo.append((path, msg))
     if not really:
+        from .outbox import read_draft
+
         for path, msg in todo:
-            log(f"  (simulation) {path.name} → {msg['To']} : {msg['Subject']}")
+            draft = read_draft(path)
+            log(f"  (simulation) {draft.file_name}\n    À : {draft.to}\n    Objet : {draft.subject}")
+            for line in draft.first_lines():
+                log(f"    | {line}")
         log(f"{len(todo)} courriel(s) à envoyer, {skipped} déjà envoyé(s). Ajoutez --envoyer pour les envoyer.")
         return len(todo), skipped
     state.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from ..contract.errors import ConfigError
 from .normalise import fold
@@ -26,7 +29,7 @@ class FieldSource:
 
     name: str
     columns: list[str]
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str | list[str]] = field(default_factory=dict)  # answer label → code, or codes
     options: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,7 +64,9 @@ def resolve(table: RawTable, mapping_fields: dict, required: list[str], mapping_
         wanted = _as_list(spec.get("column"))
         found = [table.columns[by_fold[fold(w)]] for w in wanted if fold(w) in by_fold]
         if found:
-            sources[name] = FieldSource(name, found[:1], values={str(k): str(v) for k, v in (spec.get("values") or {}).items()})
+            sources[name] = FieldSource(name, found[:1], values={
+                str(k): [str(c) for c in v] if isinstance(v, (list, tuple)) else str(v)
+                for k, v in (spec.get("values") or {}).items()})
         elif name in required:
             _missing(name, wanted, table, mapping_file)
     for name in required:
@@ -107,3 +112,106 @@ def option_values(table: RawTable, source: FieldSource, marks: list[str]) -> lis
         out.append(sorted(code for code, i in indices.items()
                           if fold(row[i]) in marked or (row[i].strip() and fold(row[i]) == fold(source.options[code]))))
     return out
+
+
+# --- the mapping file itself -----------------------------------------------------------------------------
+SOURCE_KEYS = {
+    "header_rows": "rows above the data, the last one holding the labels",
+    "delimiter": "auto, ';', ',' or tab",
+    "date_formats": "strptime formats, tried in order",
+    "true_values": "how the form writes yes / a ticked option",
+    "false_values": "how the form writes no",
+    "list_separators": "separators of a multi-select cell without values",
+    "format": "Moodle export: auto, feedback, ratingallocate or questionnaire",
+    "ranks_asked": "Moodle Fair allocation: the number of ranks asked",
+    "question": "Moodle Questionnaire: which rank question (Qnn_<name>)",
+}
+MOODLE_FORMATS = ("auto", "feedback", "ratingallocate", "questionnaire")
+ADJUSTMENT_FIELDS = ("learner_id", "project_code", "adjustment", "reason")
+
+
+def section_fields(section: str) -> set[str]:
+    """The fields a section of mapping.yaml may map."""
+    from schemas.fields import table_fields
+
+    if section in ("projects", "roster"):
+        return {m.name for m in table_fields(section)} - {"source_row", "project_code", "departement"}
+    if section == "applications":
+        from .moodle import IDENTITY_LABELS
+
+        return set(IDENTITY_LABELS)
+    return set(ADJUSTMENT_FIELDS)
+
+
+SECTIONS = ("projects", "roster", "applications", "adjustments")
+
+
+def load_mapping(source, file: str = "mapping.yaml") -> dict:
+    """Read and check an edition's ``mapping.yaml`` (a path, YAML text or an already-parsed dict): known
+    sections, known ``source:`` keys, known fields, and each field's spec a label, a list of labels,
+    ``{column:, values:}`` (an answer mapped to a code, or to a list of codes for a multi-select field) or
+    ``{options: {code: label}}``. Every problem is a French :class:`ConfigError` naming the key."""
+    if isinstance(source, Path):
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    elif isinstance(source, str):
+        data = yaml.safe_load(source)
+    else:
+        data = source
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError("La correspondance doit décrire un dictionnaire de sections", file=file)
+    for name, section in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"Section inconnue « {name} » dans la correspondance", file=file,
+                              hint="Sections possibles : " + ", ".join(SECTIONS))
+        _check_section(name, section or {}, file)
+    return data
+
+
+def _check_section(name: str, section, file: str) -> None:
+    if not isinstance(section, dict) or set(section) - {"source", "fields"}:
+        raise ConfigError(f"La section « {name} » attend « source: » et « fields: »", file=file)
+    source = section.get("source") or {}
+    for key, value in source.items():
+        if key not in SOURCE_KEYS:
+            raise ConfigError(f"Réglage inconnu « {name}.source.{key} »", file=file,
+                              hint="Réglages possibles : " + ", ".join(SOURCE_KEYS))
+        if key in ("header_rows", "ranks_asked") and (not isinstance(value, int) or value < 1):
+            raise ConfigError(f"« {name}.source.{key} » doit être un nombre entier positif", file=file)
+        if key in ("date_formats", "true_values", "false_values", "list_separators") and not isinstance(value, list):
+            raise ConfigError(f"« {name}.source.{key} » doit être une liste", file=file)
+        if key == "date_formats" and not all(isinstance(f, str) and "%" in f for f in value):
+            raise ConfigError(f"« {name}.source.date_formats » : chaque format s'écrit avec %d, %m, %Y…", file=file)
+        if key == "format" and value not in MOODLE_FORMATS:
+            raise ConfigError(f"« {name}.source.format » inconnu : {value}", file=file,
+                              hint="Valeurs possibles : " + ", ".join(MOODLE_FORMATS))
+    known = section_fields(name)
+    from schemas.fields import all_fields
+
+    metadata = all_fields()
+    for field_name, spec in (section.get("fields") or {}).items():
+        where = f"{name}.fields.{field_name}"
+        if field_name not in known:
+            close = difflib.get_close_matches(str(field_name), sorted(known), n=3)
+            raise ConfigError(f"Champ inconnu « {where} »", file=file,
+                              hint=("Vouliez-vous dire : " + ", ".join(close) + " ? ") if close else
+                              "Champs possibles : " + ", ".join(sorted(known)))
+        if isinstance(spec, str) or (isinstance(spec, list) and spec and all(isinstance(x, str) for x in spec)):
+            continue
+        if not isinstance(spec, dict) or not ({"column", "options"} & set(spec)) or set(spec) - {"column", "values", "options"}:
+            raise ConfigError(f"« {where} » : attendu un libellé de colonne, une liste de libellés, "
+                              "{column:, values:} ou {options:}", file=file)
+        is_list = field_name in metadata and metadata[field_name].type == "list"
+        for label, code in (spec.get("values") or {}).items():
+            if isinstance(code, list) and not is_list:
+                raise ConfigError(f"« {where}.values » : « {label} » ne peut valoir plusieurs codes que pour un champ "
+                                  "à choix multiples", file=file)
+            if not isinstance(code, (str, list)):
+                raise ConfigError(f"« {where}.values » : le code de « {label} » doit être un texte", file=file)
+        if "options" in spec and not isinstance(spec["options"], dict):
+            raise ConfigError(f"« {where}.options » : attendu {{code: libellé de la colonne de l'option}}", file=file)
+
+
+def checked_mapping(edition) -> dict:
+    """The edition's mapping.yaml, checked by :func:`load_mapping` (what every stage reads it through)."""
+    return load_mapping(edition.mapping, f"inputs/{edition.name}/mapping.yaml")

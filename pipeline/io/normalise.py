@@ -81,6 +81,49 @@ def parse_datetime(raw: str, formats: list[str]) -> Result:
     return None, f"« {raw} » n'est pas une date reconnue (formats attendus : {', '.join(_human(f) for f in formats)})"
 
 
+def swapped_format(fmt: str) -> str:
+    """The same format with day and month exchanged (``%d/%m/%Y`` ↔ ``%m/%d/%Y``)."""
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _parses(text: str, formats: list[str]) -> bool:
+    for fmt in formats:
+        try:
+            datetime.strptime(text, fmt)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def day_month_swap(texts: list[str], formats: list[str]) -> str | None:
+    """Whether a column's dates prove that the file writes day and month the other way round than
+    ``formats`` say: some value is a valid date only with day and month exchanged (« 12/15/2025 » for
+    ``%d/%m/%Y``: there is no 15th month) and none is valid only in the declared order. Then every value with
+    a day up to 12 would be read silently wrong. Returns such a proving value, else ``None`` (the order
+    stated is confirmed, or nothing proves either order, or the file mixes both)."""
+    orders = [f for f in formats if "%d" in f and "%m" in f]
+    if not orders:
+        return None
+    swapped = [swapped_format(f) for f in orders]
+    proof_declared, proof_swapped = None, None
+    for raw in texts:
+        text = _SPACES.sub(" ", str(raw or "")).strip()
+        if not text:
+            continue
+        declared, other = _parses(text, orders), _parses(text, swapped)
+        if declared and not other:
+            proof_declared = proof_declared or text
+        elif other and not declared:
+            proof_swapped = proof_swapped or text
+    return proof_swapped if proof_swapped and not proof_declared else None
+
+
+def human_format(fmt: str) -> str:
+    """``%d/%m/%Y %H:%M`` → ``jj/mm/aaaa hh:mm`` (for messages)."""
+    return _human(fmt)
+
+
 def _human(fmt: str) -> str:
     return (fmt.replace("%d", "jj").replace("%m", "mm").replace("%Y", "aaaa").replace("%H", "hh")
             .replace("%M", "mm").replace("%S", "ss"))
@@ -98,8 +141,15 @@ def parse_choice(raw: str, values: dict[str, str]) -> Result:
     return text, None
 
 
-def parse_multi(raw: str, values: dict[str, str], separators: list[str]) -> Result:
+def _codes(mapped) -> list[str]:
+    """A mapped answer's code(s): ``EJE`` or ``[ES, EJE]`` (one answer meaning several codes)."""
+    return [str(c) for c in mapped] if isinstance(mapped, (list, tuple)) else [str(mapped)]
+
+
+def parse_multi(raw: str, values: dict[str, str | list[str]], separators: list[str]) -> Result:
     """Several choices in one cell → sorted unique list of codes.
+
+    A label may stand for several codes (``"ES et EJE": [ES, EJE]``): the longest labels are looked for first.
 
     With a vocabulary, each option's label or code is looked for in the text (longest first), so a
     label containing a comma is not split; text left over that is not a separator is a reason.
@@ -115,12 +165,13 @@ def parse_multi(raw: str, values: dict[str, str], separators: list[str]) -> Resu
         return sorted({p.strip() for p in parts if p.strip()}), None
     remaining = fold(text)
     found = set()
-    candidates = sorted(((fold(k), v) for k, v in values.items()), key=lambda kv: -len(kv[0]))
-    candidates += sorted(((fold(v), v) for v in set(values.values())), key=lambda kv: -len(kv[0]))
-    for needle, code in candidates:
+    codes = sorted({c for v in values.values() for c in _codes(v)})
+    candidates = sorted(((fold(k), _codes(v)) for k, v in values.items()), key=lambda kv: -len(kv[0]))
+    candidates += sorted(((fold(c), [c]) for c in codes), key=lambda kv: -len(kv[0]))
+    for needle, mapped in candidates:
         pattern = re.compile(r"(?<![\w])" + re.escape(needle) + r"(?![\w])")
         if pattern.search(remaining):
-            found.add(code)
+            found.update(mapped)
             remaining = pattern.sub(" ", remaining)
     leftover = re.sub(r"[\s,;|/:.\-–]+", " ", remaining).strip()
     if leftover:

@@ -31,7 +31,9 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 LOCKED_FILL = PatternFill("solid", fgColor="EEEEEE")
 EDITABLE_HEADER_FILL = PatternFill("solid", fgColor="FFF2A8")
 HEADER_FONT = Font(bold=True)
-MAX_WIDTH = 60
+MAX_WIDTH = 30  # longer text wraps: a sheet printed fitted to the page width stays legible
+HEADER_WIDTH = 10  # a header wraps too: beyond this it does not widen its column (but its longest word fits)
+EDITABLE_WIDTH = 14  # room to type in a column to fill
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Sheet:
     editable: list[str] = field(default_factory=list)  # when set, the sheet is protected except these
     whole_numbers: dict[str, tuple[int, int]] = field(default_factory=dict)
     extra_rows: int = 0  # empty editable rows below the data (forms to fill)
+    key_columns: int = 1  # columns kept in view when scrolling right (frozen) — the row's key
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -88,7 +91,11 @@ def build(sheets: list[Sheet]) -> Workbook:
         sheet = workbook.create_sheet(spec.title[:31])
         names = list(spec.frame.columns)
         headers = [spec.labels.get(n) or (metadata[n].label if n in metadata else str(n)) for n in names]
-        widths = [len(h) for h in headers]
+        # a header wraps at its spaces, in bold: its longest word and a little room must fit
+        widths = [max(min(len(h), HEADER_WIDTH), *(len(w) + 1 for w in h.split())) if h.strip() else 4 for h in headers]
+        for c, name in enumerate(names):
+            if name in spec.editable:
+                widths[c] = max(widths[c], EDITABLE_WIDTH)
         for col, header in enumerate(headers, start=1):
             cell = sheet.cell(row=1, column=col)
             cell.value = header
@@ -125,8 +132,10 @@ def build(sheets: list[Sheet]) -> Workbook:
                     cell.fill = LOCKED_FILL
                 widths[c - 1] = max(widths[c - 1], longest)
         for c, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(8, width + 2))
-        sheet.freeze_panes = "A2"
+            sheet.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(6, width + 1))
+        _fit_row_heights(sheet, [min(MAX_WIDTH, max(6, w + 1)) for w in widths], len(spec.frame) + 1)
+        sheet.freeze_panes = f"{get_column_letter(min(spec.key_columns, max(1, len(names))) + 1)}2" if names else "A2"
+        page_setup(sheet, spec.title)
         last = max(2, len(spec.frame) + 1 + spec.extra_rows)
         if spec.editable:
             _protect(sheet, names, spec.editable, last)
@@ -147,6 +156,45 @@ def build(sheets: list[Sheet]) -> Workbook:
             rule.add(f"{col}2:{col}{last}")
             sheet.add_data_validation(rule)
     return workbook
+
+
+LINE_HEIGHT = 13.5  # points per line of 11-point text
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapping column ``width`` characters wide (words are not cut:
+    a little slack per line)."""
+    per_line = max(1.0, width - 1.5)
+    return sum(max(1, math.ceil(len(part) * 1.08 / per_line)) for part in str(text).split("\n"))
+
+
+def _fit_row_heights(sheet, widths: list[float], rows: int) -> None:
+    """Explicit heights for the rows holding wrapped text: LibreOffice does not grow a row for its wrapped
+    cells when it opens a workbook, so without them only one line of each would show and print."""
+    for row in sheet.iter_rows(min_row=1, max_row=rows):
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment is not None and cell.alignment.wrap_text:
+                lines = max(lines, text_lines(cell.value, widths[cell.column - 1]))
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = min(409, round(LINE_HEIGHT * lines + 2, 1))
+
+
+def page_setup(sheet, title: str) -> None:
+    """How every sheet prints: A4 landscape, fitted to the page width (as many pages down as needed), the
+    header row repeated on each page, small margins, the sheet's name and page numbers in the header/footer."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.3
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.oddHeader.center.text = title.replace("&", "&&")
+    sheet.oddFooter.center.text = "Page &P / &N"
 
 
 def _protect(sheet, names: list[str], editable: list[str], last: int) -> None:

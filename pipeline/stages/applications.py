@@ -20,7 +20,8 @@ from schemas.fields import table_fields
 
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError
-from ..io.mapping import FieldSource, column_values, resolve
+from ..io import fr
+from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
 from ..io.moodle import MoodleExport, read_moodle_export
 from ..io.normalise import clean_text, fold, parse_choice
 from ..io.readers import RawTable, read_table
@@ -123,7 +124,7 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
     policy = non_respondent_policy(edition)
     limits = edition.params.data.get("limits")
     roster_raw, roster, roster_rejected = read_roster(edition)
-    section = edition.mapping.get(TABLE) or {}
+    section = checked_mapping(edition).get(TABLE) or {}
     path = edition.input_path(TABLE)
     export = read_moodle_export(path, source=section.get("source") or {}, fields=section.get("fields") or {},
                                 limits=limits, display_name=path.name,
@@ -152,7 +153,7 @@ def non_respondent_policy(edition: Edition) -> str:
 def read_roster(edition: Edition) -> tuple[RawTable, pd.DataFrame, pd.DataFrame]:
     """Read and validate the roster through the mapping's ``roster`` section."""
     mapping_file = f"inputs/{edition.name}/{MAPPING_FILE}"
-    section = edition.mapping.get(ROSTER)
+    section = checked_mapping(edition).get(ROSTER)
     if not section:
         raise ConfigError("Section « roster » absente de la correspondance (colonnes de la liste de la promotion)",
                           file=mapping_file, hint="Copiez-la depuis l'édition démo et adaptez les libellés")
@@ -409,7 +410,7 @@ def _latest_wins(subs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         undated = group["submitted_at"].isna().any()
         for i, loser in group.iloc[:-1].iterrows():
             subs.at[i, "status"] = STATUS_SUPERSEDED
-            when = "" if pd.isna(winner.submitted_at) else f" du {winner.submitted_at:%d/%m/%Y %H:%M}"
+            when = "" if pd.isna(winner.submitted_at) else f" du {fr.moment(winner.submitted_at, with_time=True)}"
             rows.append({"source_row": loser.source_row, "learner_id": learner_id, "learner": loser.learner,
                          "submitted_at": loser.submitted_at, "replaced_by_row": winner.source_row,
                          "reason": f"remplacée par la candidature plus récente de la ligne {winner.source_row}{when}"

@@ -18,7 +18,7 @@ from ..assign.model import Instance, Learner, Pair, Project, Solution
 from ..assign.solver import solve, solve_keep_published
 from ..contract.config import MAPPING_FILE, Edition
 from ..contract.errors import ConfigError, StagescoError
-from ..io.mapping import column_values, resolve
+from ..io.mapping import checked_mapping, column_values, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
 from .eligibility import as_list
@@ -84,7 +84,7 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
     if ADJUSTMENTS not in files or not edition.input_path(ADJUSTMENTS).exists():
         return pd.DataFrame(columns=columns)
     path = edition.input_path(ADJUSTMENTS)
-    section = edition.mapping.get(ADJUSTMENTS) or {}
+    section = checked_mapping(edition).get(ADJUSTMENTS) or {}
     raw = read_table(path, delimiter=str((section.get("source") or {}).get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
     sources = resolve(raw, section.get("fields") or {}, ["learner_id", "project_code", "adjustment", "reason"],

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, html, mail
+from ..io import charts, fr, html, mail, outbox
 from ..repro.privacy import LearnerView
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
@@ -45,8 +45,13 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
                             .sort_values(["last_name", "first_name"]), labels=LABELS))
     write_workbook(out / "affectations.xlsx", sheets)
     sent = write_learner_mails(result, edition, retained, out / "outbox")
+    partners = write_closed_mails(result, edition, retained, applicants, out / "outbox")
+    outbox.write_index(out / "outbox", title="Courriels de l'affectation", edition_title=edition.title,
+                       intro="Un courriel par apprenant (son seul résultat) et un courriel au partenaire de chaque projet "
+                             "fermé, à relire avant de les envoyer avec « stagesco send " + edition.name + " assignment/outbox ».")
     closed = [f"projet {code} fermé (pas assez de candidats pour son minimum)" for code in result.solution.closed]
     unsent = [f"{s['learner_id']} : courriel {s['status']}" for s in sent if not s["file"]]
+    unsent += [f"{p['project_code']} : courriel au partenaire {p['status']}" for p in partners if not p["file"]]
     write_metrics(out, result.metrics, closed + unsent + ([] if result.solution.optimal else [result.solution.status]))
     return sent
 
@@ -64,7 +69,7 @@ def write_learner_mails(result: AssignmentResult, edition: Edition, retained: pd
                        + "\n".join(f"- {line}" for line in row.explanation.split("\n"))) if row.rank > 1 else ""
         values = {"first_name": row.first_name, "last_name": row.last_name, "title": row.title, "code": row.project_code,
                   "rank_label": row.rank_label, "explanation": explanation, "trainer": trainers.get(row.project_code) or "-",
-                  "start": f"{edition.when('start'):%d/%m/%Y}", "end": f"{edition.when('end'):%d/%m/%Y}",
+                  "start": fr.day(edition.when("start")), "end": fr.day(edition.when("end")),
                   "school": school["name"]}
         try:
             to = mail.address(f"{row.first_name} {row.last_name}", row.email)
@@ -76,6 +81,52 @@ def write_learner_mails(result: AssignmentResult, edition: Edition, retained: pd
                            mail.message_id(edition.name, "affectation", row.learner_id, domain=domain))
         atomic.write_bytes(outbox / draft.file_name, mail.render(draft, sender))
         summary.append({"learner_id": row.learner_id, "file": draft.file_name, "status": "brouillon prêt"})
+    return summary
+
+
+def closed_reason(code: str, retained: pd.DataFrame, applicants: pd.Series) -> str:
+    """Why a retained project did not open, in one French sentence (its partner's e-mail and the report)."""
+    mins = dict(zip(retained["project_code"], retained["decided_team_min"]))
+    count = int(applicants.get(code, 0))
+    return (f"{fr.count(count, 'apprenant')} l'{'ont classé parmi leurs' if count > 1 else 'a classé parmi ses'} choix, "
+            f"pour un effectif minimum "
+            f"de {fr.integer(mins[code])} fixé par la commission ; l'ouvrir aurait obligé à y placer des apprenants qui "
+            "ne l'avaient pas choisi")
+
+
+def write_closed_mails(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, applicants: pd.Series,
+                       outbox: Path) -> list[dict]:
+    """One draft to the partner of each project closed at assignment, saying so and why
+    (``assignment.closed_notification`` of edition.yaml)."""
+    template = (edition.section("assignment") or {}).get("closed_notification")
+    if not result.solution.closed:
+        return []
+    if not template:
+        return [{"project_code": code, "file": "", "status": "non rédigé : modèle assignment.closed_notification "
+                 "absent de edition.yaml"} for code in sorted(result.solution.closed)]
+    school = edition.section("school")
+    sender = mail.address(school["name"], school["email"])
+    domain = school["email"].rsplit("@", 1)[-1]
+    rows = retained.set_index("project_code")
+    summary = []
+    for code in sorted(result.solution.closed):
+        row = rows.loc[code]
+        values = {"referent": html.display(row.get("referent_name"), "Madame, Monsieur"), "structure": row["structure_name"],
+                  "title": row["title"], "code": code, "reason": closed_reason(code, retained, applicants),
+                  "applicants": fr.integer(int(applicants.get(code, 0))), "team_min": fr.integer(row["decided_team_min"]),
+                  "start": fr.day(edition.when("start")), "school": school["name"]}
+        try:
+            if fr.is_missing(row.get("referent_email")):
+                raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
+            to = mail.address(values["referent"] if values["referent"] != "Madame, Monsieur" else row["structure_name"],
+                              row["referent_email"])
+        except StagescoError as exc:
+            summary.append({"project_code": code, "file": "", "status": f"non rédigé : {exc.message}"})
+            continue
+        draft = mail.Draft(f"{code}_ferme.eml", to, template["subject"].format(**values), template["body"].format(**values),
+                           mail.message_id(edition.name, "affectation-fermeture", code, str(to), domain=domain))
+        atomic.write_bytes(outbox / draft.file_name, mail.render(draft, sender))
+        summary.append({"project_code": code, "file": draft.file_name, "status": "brouillon prêt"})
     return summary
 
 
@@ -91,7 +142,7 @@ def summary(result: AssignmentResult) -> str:
             "permettrait à l'un et l'autre d'obtenir un meilleur choix." if not result.swaps else
             f". {len(result.swaps)} échange(s) amélioreraient deux apprenants.")
     return html.figures([("apprenants affectés", f"{m['assigned']} / {m['learners']}"),
-                         ("au 1er choix", f"{round(100 * m['first_choice_share'])} %"),
+                         ("au 1er choix", fr.percent(m["first_choice_share"])),
                          ("projets ouverts", m["projects_opened"]), ("projets fermés", m["projects_closed"])]) \
         + html.paragraph(text)
 
@@ -115,9 +166,8 @@ def closed_block(result: AssignmentResult, retained: pd.DataFrame, applicants: p
     if not result.solution.closed:
         return html.paragraph("Tous les projets retenus sont ouverts.")
     mins = dict(zip(retained["project_code"], retained["decided_team_min"]))
-    return html.bullets([f"{code} : {int(applicants.get(code, 0))} candidat(s) pour un minimum de {int(mins[code])} ; "
-                         "l'ouvrir aurait obligé à y placer des apprenants qui ne l'avaient pas choisi"
-                         for code in result.solution.closed])
+    return html.bullets([f"{code} : {closed_reason(code, retained, applicants)} (son partenaire en est informé par un "
+                         "courriel du dossier outbox/)." for code in sorted(result.solution.closed)])
 
 
 def fairness_block(result: AssignmentResult, retained: pd.DataFrame) -> str:

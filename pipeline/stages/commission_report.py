@@ -8,10 +8,10 @@ import jinja2
 import pandas as pd
 
 from ..contract import atomic
-from ..io import html, mail
+from ..io import fr, html, mail, outbox
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
-from ..contract.provenance import footer_html
+from ..contract.provenance import public_footer_html
 from ..contract.paths import REPORT_CSS
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -38,6 +38,9 @@ def write_outputs(result: CommissionResult, edition: Edition, out: Path) -> list
     with atomic.atomic_path(out / "projets_retenus.parquet") as tmp:
         retained.reset_index(drop=True).to_parquet(tmp, index=False)
     sent = write_notifications(result, edition, out / "outbox")
+    outbox.write_index(out / "outbox", title="Courriels aux partenaires", edition_title=edition.title,
+                       intro="Un courriel par projet examiné, à son référent, à relire avant de les envoyer avec "
+                             f"« stagesco send {edition.name} commission/outbox ».")
     write_workbook(out / "projets_retenus.xlsx", [
         Sheet("Projets retenus", retained[RETAINED_COLUMNS].reset_index(drop=True)),
         Sheet("Décisions", result.decisions[["project_code", "title", "structure_name", "eligibility_status", "decision",
@@ -65,11 +68,11 @@ def notification_values(row, edition: Edition) -> dict:
     school = edition.section("school")
     tracks = {"ES": "ES", "EJE": "EJE"}
     return {
-        "structure": row.structure_name, "referent": row.referent_name or "Madame, Monsieur", "title": row.title,
+        "structure": row.structure_name, "referent": html.display(row.referent_name, "Madame, Monsieur"), "title": row.title,
         "code": row.project_code, "team_min": html.display(row.decided_team_min), "team_max": html.display(row.decided_team_max),
-        "tracks": " et ".join(tracks.get(t, t) for t in as_list(row.tracks_open)) or "-", "trainer": row.trainer or "-",
-        "motivation": row.motivation or "-", "presentation": f"{edition.when('presentation'):%d/%m/%Y}",
-        "start": f"{edition.when('start'):%d/%m/%Y}", "end": f"{edition.when('end'):%d/%m/%Y}", "school": school["name"],
+        "tracks": " et ".join(tracks.get(t, t) for t in as_list(row.tracks_open)) or "-", "trainer": html.display(row.trainer, "-"),
+        "motivation": html.display(row.motivation, "-"), "presentation": fr.day(edition.when("presentation")),
+        "start": fr.day(edition.when("start")), "end": fr.day(edition.when("end")), "school": school["name"],
     }
 
 
@@ -86,9 +89,11 @@ def write_notifications(result: CommissionResult, edition: Edition, outbox: Path
         subject = _fill(templates[key]["subject"], values)
         file_name = f"{row.project_code}_{'retenu' if key == 'retained' else 'non-retenu'}.eml"
         try:
-            to = mail.address(row.referent_name or row.structure_name, row.referent_email or "")
+            if fr.is_missing(row.referent_email):
+                raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
+            to = mail.address(html.display(row.referent_name, row.structure_name), row.referent_email)
         except StagescoError as exc:
-            summary.append({"project_code": row.project_code, "file": "", "to": row.referent_email or "",
+            summary.append({"project_code": row.project_code, "file": "", "to": html.display(row.referent_email),
                             "subject": subject, "status": f"non rédigé : {exc.message}"})
             continue
         draft = mail.Draft(file_name=file_name, to=to, subject=subject, body=_fill(templates[key]["body"], values),
@@ -123,8 +128,8 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     return env.get_template("catalogue.html.j2").render(
         edition_title=edition.title, edition_name=edition.name, css=REPORT_CSS.read_text(encoding="utf-8"),
         projects=projects, places=places, intro=intro,
-        provenance=footer_html(edition, edition.params.stage("commission")),
-        dates=f"du {edition.when('start'):%d/%m/%Y} au {edition.when('end'):%d/%m/%Y}")
+        provenance=public_footer_html(edition, edition.params.stage("commission"), "commission/catalogue.html"),
+        dates=f"du {fr.day(edition.when('start'))} au {fr.day(edition.when('end'))}")
 
 
 # --- report fragments ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from docxtpl import DocxTemplate
 
 from schemas.fields import field_meta
 
-from ..io import stable_zip
+from ..io import fr, stable_zip
 from . import STAGE_TEMPLATES
 from ..contract.config import Edition
 from ..contract.errors import ConfigError, StagescoError
@@ -143,8 +143,7 @@ def ordered_competences(targeted, vocabulary: Mapping[str, str]) -> list[str]:
 def _number(value) -> str:
     if value is None or pd.isna(value):
         return ""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").replace(".", ",")
+    return fr.number(value)
 
 
 def _text(value) -> str:
@@ -243,8 +242,8 @@ def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: E
         "(par exemple 15/11/2025) ; laissez la case vide tant qu'il n'a pas signé.",
         f"Ordre des signatures : {order}.",
         "Pour les apprenants, saisissez la date à laquelle le dernier apprenant de l'équipe a signé.",
-        f"Toutes les signatures doivent être recueillies au plus tard le {deadline(edition, config):%d/%m/%Y} "
-        f"({config.min_lead_days} jour(s) avant le début du stage, le {edition.when('start'):%d/%m/%Y}).",
+        f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(deadline(edition, config))} "
+        f"({config.min_lead_days} jour(s) avant le début du stage, le {fr.day(edition.when('start'))}).",
         f"Enregistrez le classeur dans le dossier inputs/{edition.name}/ sous le nom prévu dans params.yaml, "
         "puis relancez l'étape Conventions.",
     ]})
@@ -307,15 +306,15 @@ def signature_status(dates: Mapping[str, date | None], last_day: date) -> dict:
             if other is None:
                 before.append(f"{SIGNATORIES[earlier][1]} (pas encore signé)")
             elif when < other:
-                before.append(f"{SIGNATORIES[earlier][1]} ({other:%d/%m/%Y})")
+                before.append(f"{SIGNATORIES[earlier][1]} ({fr.day(other)})")
         if before:
             verb = "ont" if later == "learners_signed" else "a"
-            disorder.append(f"{SIGNATORIES[later][1]} {verb} signé le {when:%d/%m/%Y}, avant " + " et ".join(before))
+            disorder.append(f"{SIGNATORIES[later][1]} {verb} signé le {fr.day(when)}, avant " + " et ".join(before))
     details = []
     if missing:
         details.append("signature manquante : " + ", ".join(missing))
     if late:
-        details.append(f"en retard : signature du {last:%d/%m/%Y}, après la date limite du {last_day:%d/%m/%Y}")
+        details.append(f"en retard : signature du {fr.day(last)}, après la date limite du {fr.day(last_day)}")
     details += [f"hors ordre : {d}" for d in disorder]
     return {"missing": missing, "last_signed": last, "late": late, "out_of_order": bool(disorder),
             "status": "signée" if not missing else "incomplète", "details": " ; ".join(details)}
@@ -348,8 +347,8 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
             if reason:
                 errors.append(f"{where}, colonne « {labels[name]} » : {reason}")
             elif value and opens and value < opens:
-                warnings.append(f"{code} : {SIGNATORIES[name][1]} — signature datée du {value:%d/%m/%Y}, avant l'ouverture "
-                                f"des conventions le {opens:%d/%m/%Y} : vérifiez l'année saisie")
+                warnings.append(f"{code} : {SIGNATORIES[name][1]} — signature datée du {fr.day(value)}, avant l'ouverture "
+                                f"des conventions le {fr.day(opens)} : vérifiez l'année saisie")
             dates[name] = value
         notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
         records.append({"project_code": code, "title": known.loc[code, "title"],

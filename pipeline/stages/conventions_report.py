@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import html
+from ..io import fr, html
 from ..contract.config import Edition
 from ..contract.paths import relative
 from ..contract.stage import write_metrics
@@ -54,7 +54,7 @@ def summary(result: conventions.ConventionsResult | None, edition: Edition) -> s
     m = result.metrics
     return html.figures([("conventions", m["conventions"]), ("entièrement signées", m["fully_signed"]),
                          ("en retard", m["late"]), ("signées dans le désordre", m["out_of_order"])]) + html.paragraph(
-        f"Date limite des signatures : {result.deadline:%d/%m/%Y}. {m['missing']} convention(s) incomplète(s), "
+        f"Date limite des signatures : {fr.day(result.deadline)}. {m['missing']} convention(s) incomplète(s), "
         f"{m['signatures_missing']} signature(s) manquante(s).")
 
 

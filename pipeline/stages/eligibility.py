@@ -19,6 +19,7 @@ from schemas.fields import field_meta
 
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
+from ..io import fr
 from ..io.html import display
 
 PASS, FAIL, REVIEW, INDICATOR, QUESTION = "pass", "fail", "review", "indicator", "question"
@@ -182,10 +183,10 @@ def check_deadline(row, rule: Rule, ctx: "Context") -> Verdict:
     value = row[rule.params.get("field", "submitted_at")]
     if _missing(value):
         return Verdict(REVIEW, "date de dépôt inconnue")
-    when = f"{value:%d/%m/%Y %H:%M}"
+    when = f"{fr.moment(value, with_time=True)}"
     if value < deadline + timedelta(minutes=1):
-        return Verdict(PASS, f"déposé le {when} (date limite : {deadline:%d/%m/%Y %H:%M})")
-    return Verdict(FAIL, f"déposé le {when}, après la date limite du {deadline:%d/%m/%Y %H:%M}")
+        return Verdict(PASS, f"déposé le {when} (date limite : {fr.moment(deadline, with_time=True)})")
+    return Verdict(FAIL, f"déposé le {when}, après la date limite du {fr.moment(deadline, with_time=True)}")
 
 
 def check_hours_per_learner(row, rule: Rule, ctx: "Context") -> Verdict:

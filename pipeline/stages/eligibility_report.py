@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, html
+from ..io import charts, fr, html
 from ..contract.config import Edition
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -146,25 +146,27 @@ def cards(result: EligibilityResult, edition: Edition) -> str:
     by_project = {code: frame for code, frame in result.results.groupby("project_code", sort=False)}
     out = []
     for row in ordered(result).itertuples():
+        shown = lambda v: html.display(v, fr.MISSING)  # noqa: E731 - a missing value reads « non renseigné »
+        referent = shown(row.referent_name) + (f", {row.referent_function}" if not fr.is_missing(row.referent_function) else "")
         facts = [
-            ("Structure", f"{row.structure_name} — {types.get(row.structure_type, row.structure_type) or 'type non renseigné'}"),
-            ("Lieu", f"{row.city or ''} ({row.departement or '?'})"),
-            ("Référent", f"{row.referent_name or 'non indiqué'}" + (f", {row.referent_function}" if isinstance(row.referent_function, str) else "")),
+            ("Structure", f"{shown(row.structure_name)} — {types.get(row.structure_type, row.structure_type) if not fr.is_missing(row.structure_type) else 'type non renseigné'}"),
+            ("Lieu", f"{html.display(row.city, 'commune non renseignée')} ({html.display(row.departement, '?')})"),
+            ("Référent", referent),
             ("Problématique", row.issue), ("Public accompagné", row.public), ("Médiation", row.mediation),
             ("Description", row.description), ("Défis proposés", row.challenges), ("Moyens", row.resources),
             ("Compétences visées", "; ".join(f"{c} {competences.get(c, '(code inconnu)')}" for c in as_list(row.competences)) or "aucune"),
             ("Filières visées", ", ".join(tracks.get(t, t) for t in as_list(row.tracks)) or "non renseignées"),
-            ("Effectif proposé", f"{html.display(row.team_min) or '?'} à {html.display(row.team_max) or '?'} apprenants"),
-            ("Volume horaire", f"{html.display(row.hours) or '?'} h"), ("Période", row.period),
+            ("Effectif proposé", f"{html.display(row.team_min, '?')} à {html.display(row.team_max, '?')} apprenants"),
+            ("Volume horaire", f"{html.display(row.hours, '?')} h"), ("Période", row.period),
         ]
-        dl = "".join(f"<dt>{escape(k)}</dt><dd>{html.esc(v)}</dd>" for k, v in facts)
+        dl = html.facts(facts)
         rules = by_project[row.project_code]
         lines = "".join(f'<tr><td>{html.esc(r.rule_label)}</td><td class="status {r.outcome}">{html.esc(r.result)}</td>'
                         f"<td>{html.esc(r.reason)}</td></tr>" for r in rules.itertuples())
         out.append(
             f'<section class="card" id="{escape(row.project_code)}"><h3>{escape(row.project_code)} — {html.esc(row.title)}</h3>'
             f'<p class="badge status {row.status_code}">{html.esc(row.eligibility_status)}</p>'
-            f'<dl class="facts">{dl}</dl>'
+            f'{dl}'
             f'<table class="data rules"><thead><tr><th>Règle</th><th>Résultat</th><th>Motif</th></tr></thead>'
             f'<tbody>{lines}</tbody></table><p class="back"><a href="#liste-des-projets">Retour à la liste</a></p></section>')
     return "".join(out)

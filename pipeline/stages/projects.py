@@ -13,9 +13,11 @@ from schemas.fields import table_fields
 from schemas.projects import projects_schema
 
 from ..contract.config import MAPPING_FILE, Edition
-from ..io.mapping import FieldSource, column_values, option_values, resolve
-from ..io.normalise import (clean_postcode, clean_text, fold, parse_boolean, parse_choice, parse_datetime,
-                        parse_integer, parse_multi, parse_number, postcode_to_departement)
+from ..io import fr
+from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
+from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
+                            parse_datetime, parse_integer, parse_multi, parse_number, postcode_to_departement,
+                            swapped_format)
 from ..io.readers import RawTable, read_table
 from ..io.validation import schema_problems
 
@@ -55,7 +57,7 @@ class ProjectsResult:
 
 def ingest(edition: Edition) -> ProjectsResult:
     """Run the whole stage logic on an edition's partner export."""
-    section = edition.mapping.get(TABLE) or {}
+    section = checked_mapping(edition).get(TABLE) or {}
     source = section.get("source") or {}
     path = edition.input_path(TABLE)
     raw = read_table(path, header_rows=int(source.get("header_rows", 1)),
@@ -64,7 +66,8 @@ def ingest(edition: Edition) -> ProjectsResult:
     metas = [m for m in table_fields(TABLE) if m.name not in DERIVED]
     required = [m.name for m in metas if m.required]
     sources = resolve(raw, section.get("fields") or {}, required, f"inputs/{edition.name}/{MAPPING_FILE}")
-    frame, problems = normalise(raw, sources, metas, source)
+    dates_notes: list[str] = []
+    frame, problems = normalise(raw, sources, metas, source, dates_notes)
     problems += validate(frame, raw, sources)
     problems += [Problem(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     rejected_idx = sorted({p.index for p in problems})
@@ -75,11 +78,13 @@ def ingest(edition: Edition) -> ProjectsResult:
          for p in sorted(problems, key=lambda p: (raw.row_numbers[p.index], p.column))],
         columns=["source_row", "column", "value", "reason"],
     )
-    return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=notes)
+    return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=dates_notes + notes)
 
 
-def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg: dict):
-    """Typed values per field, and a :class:`Problem` for every value that could not be understood."""
+def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg: dict, notes: list[str] | None = None):
+    """Typed values per field, and a :class:`Problem` for every value that could not be understood. A date
+    column whose values prove that day and month are the other way round than ``date_formats`` say is read
+    in the proven order, and ``notes`` says so (with the value that proves it)."""
     booleans = {True: source_cfg.get("true_values", ["Oui", "O", "Y", "Yes", "X", "1"]),
                 False: source_cfg.get("false_values", ["Non", "N", "No", "0"])}
     formats = source_cfg.get("date_formats", ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S"])
@@ -96,6 +101,9 @@ def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg:
             columns[meta.name] = option_values(raw, src, booleans[True])
             continue
         texts = column_values(raw, src)
+        column_formats = formats
+        if meta.type == "datetime":
+            column_formats = dates_in_order(texts, formats, src.label, notes)
         values = []
         for i, text in enumerate(texts):
             if meta.type == "list":
@@ -113,7 +121,7 @@ def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg:
             elif meta.type == "boolean":
                 value, reason = parse_boolean(text, booleans)
             elif meta.type == "datetime":
-                value, reason = parse_datetime(text, formats)
+                value, reason = parse_datetime(text, column_formats)
             else:  # pragma: no cover - fields.yaml only uses the types above
                 raise ValueError(meta.type)
             if reason:
@@ -129,6 +137,20 @@ def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg:
             frame[meta.name] = frame[meta.name].astype(meta.pandas_dtype)
     frame["departement"] = frame["departement"].astype("str").where(frame["departement"].notna(), None)
     return frame, problems
+
+
+def dates_in_order(texts: list[str], formats: list[str], column: str, notes: list[str] | None) -> list[str]:
+    """``formats``, or day and month exchanged when the column's own values prove it (and a note says why)."""
+    proof = day_month_swap(texts, formats)
+    if proof is None:
+        return formats
+    swapped = [swapped_format(f) for f in formats]
+    if notes is not None:
+        notes.append(f"Colonne « {column} » : la correspondance annonce des dates {human_format(formats[0])}, mais "
+                     f"« {proof} » n'est une date qu'en lisant le mois avant le jour, et aucune date de la colonne ne "
+                     f"l'exclut ; toutes ses dates ont donc été lues {human_format(swapped[0])}. Corrigez "
+                     "date_formats dans mapping.yaml si ce n'est pas le format de l'export.")
+    return swapped
 
 
 def validate(frame: pd.DataFrame, raw: RawTable, sources: dict[str, FieldSource]) -> list[Problem]:
@@ -178,7 +200,7 @@ def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable):
         "replaced_by_row": [int(winner_by_key.loc[k, "source_row"]) for k in losers["_key"]],
     }).reset_index(drop=True)
     superseded["reason"] = [
-        f"remplacée par la soumission plus récente de la ligne {r} ({t:%d/%m/%Y %H:%M})"
+        f"remplacée par la soumission plus récente de la ligne {r} ({fr.moment(t, with_time=True)})"
         for r, t in zip(superseded["replaced_by_row"], [winner_by_key.loc[k, "submitted_at"] for k in losers["_key"]])
     ]
     notes = []

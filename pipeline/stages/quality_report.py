@@ -96,6 +96,18 @@ def keys_text(outcome: Outcome, limit: int = quality.KEYS_SHOWN) -> str:
     return shown + (f" … et {rest} autre(s)" if rest > 0 else "")
 
 
+def where_words(suite: quality.Suite, edition: Edition | None = None) -> str:
+    """Where a suite's table comes from, in words (the file itself is named in the annex)."""
+    if suite.derived:
+        return "table dérivée, construite à partir des tables propres"
+    stage_name = suite.source.split("/", 1)[0]
+    stages = (edition.params.data.get("stages") or {}) if edition is not None else {}
+    if stage_name in stages:
+        stage = edition.params.stage(stage_name)
+        return f"table publiée par l'étape {stage.number} « {stage.label} »"
+    return "table publiée par une étape précédente"
+
+
 def key_label(suite: quality.Suite) -> str:
     meta = all_fields()
     return " / ".join(meta[k].label if k in meta else k for k in suite.key)
@@ -167,13 +179,15 @@ def failures_block(result: QualityResult) -> str:
     return f'<ul class="note">{"".join(items)}</ul>'
 
 
-def tables_block(result: QualityResult) -> str:
+def tables_block(result: QualityResult, edition: Edition | None = None) -> str:
     frame = tables_frame(result).drop(columns=["file"])
+    frame["kind"] = [where_words(suite, edition) for suite in result.suites]
     return html.table(frame, labels=LABELS, numeric=("rows", "expectations", "failed"))
 
 
-def expectations_block(result: QualityResult) -> str:
-    """One section per table: every expectation, its result, its failing rows."""
+def expectations_block(result: QualityResult, edition: Edition | None = None) -> str:
+    """One section per table: every expectation in a French sentence, its result, its failing rows (the
+    Great Expectations rule behind each is in :func:`rules_annex`)."""
     parts = []
     for suite in result.suites:
         mine = [o for o in result.outcomes if o.table == suite.table]
@@ -185,15 +199,25 @@ def expectations_block(result: QualityResult) -> str:
             result_text = RESULTS[o.success]
             css = "pass" if o.success else "fail"
             rows.append(f"<tr><td>{html.esc(o.id.rsplit('-', 1)[-1])}</td>"
-                        f"<td>{html.esc(o.description)}<br><small><code>{html.esc(rule_text(o))}</code></small></td>"
+                        f"<td>{html.esc(o.description)}</td>"
                         f'<td class="status {css}">{html.esc(result_text)}</td>'
                         f'<td class="num">{html.esc(checked_text(o))}</td>'
                         f"<td>{html.esc(observed_text(o))}</td><td>{html.esc(keys_text(o))}</td></tr>")
-        where = "table dérivée" if suite.derived else f"fichier outputs/…/{suite.source}"
         count = len(result.tables[suite.table]) if suite.table in result.tables else 0
         parts.append(f'<h3 id="{html.esc(suite.table)}">{html.esc(suite.label)}</h3>'
-                     + html.paragraph(f"{suite.description} ({where} ; {count} ligne(s) ; "
-                                      f"une ligne est désignée par : {key_label(suite)} ; suite {suite.file}).")
+                     + html.paragraph(f"{suite.description} ({where_words(suite, edition)} ; "
+                                      f"{html.plural(count, 'ligne')} ; une ligne est désignée par : {key_label(suite)}).")
                      + f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
                        f'<tbody>{"".join(rows)}</tbody></table></div>')
     return "\n".join(parts)
+
+
+def rules_annex(result: QualityResult) -> str:
+    """For the analyst: each expectation's Great Expectations rule with its resolved arguments, and the files."""
+    rows = "".join(f"<tr><td>{html.esc(o.id)}</td><td>{html.esc(o.table_label)}</td>"
+                   f'<td><code class="rule">{html.esc(rule_text(o))}</code></td></tr>' for o in result.outcomes)
+    files = pd.DataFrame([{"label": s.label, "kind": "table dérivée" if s.derived else f"outputs/<édition>/{s.source}",
+                           "file": s.file} for s in result.suites])
+    return (f'<div class="table-wrap"><table class="data"><thead><tr><th>{html.esc(LABELS["id"])}</th><th>Table</th>'
+            f'<th>{html.esc(LABELS["rule"])}</th></tr></thead><tbody>{rows}</tbody></table></div>'
+            + "<h3>Fichiers</h3>" + html.table(files, labels={**LABELS, "kind": "Fichier lu", "file": "Suite d'attentes"}))

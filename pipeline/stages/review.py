@@ -8,12 +8,15 @@ never re-run. Counts of learners below the threshold are suppressed (« < 5 ») 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from ..repro import history
 from ..contract.config import Edition
+from ..io import fr
 from ..io.normalise import fold
 from ..repro.privacy import suppress, threshold
 from . import evaluation
@@ -115,7 +118,7 @@ def _shown(value, kind: str, k: int, *, rendered: bool):
     if kind == "learners" and rendered:
         return suppress(value, k)
     if kind == "share":
-        return f"{round(100 * float(value))} %" if rendered else float(value)
+        return fr.percent(value) if rendered else float(value)
     return value
 
 
@@ -124,12 +127,31 @@ def _change(before, now, kind: str) -> str:
         return "–"
     if kind == "share":
         points = round(100 * (float(now) - float(before)))
-        return f"{points:+d} point(s)"
+        return f"{fr.signed(points)} point{'s' if abs(points) > 1 else ''}"
     delta = float(now) - float(before)
-    text = f"{delta:+g}".replace(".", ",")
+    text = fr.signed(delta)
     if float(before):
-        text += f" ({round(100 * delta / float(before)):+d} %)"
+        text += f" ({fr.signed(round(100 * delta / float(before)))}{fr.SPACE}%)"
     return text
+
+
+def source_words(review: Review, source: str) -> str:
+    """Where a figure comes from, in words: « Affectation (étape 50) : choix obtenu » for ``assignment.rank_profile[0]``,
+    « Commission d'attribution (étape 30) : table des projets retenus » for ``commission/projets_retenus.parquet …``."""
+    params = review.edition.params
+    labels = params.data.get("metric_labels") or {}
+    tables = (review.spec.get("table_labels") or {})
+    parts = []
+    for token in re.findall(r"[a-z_]+(?:\.[a-z_]+|/[\w.]+)", source):
+        stage_name, sep, rest = token.partition("." if "." in token and "/" not in token else "/")
+        if stage_name not in params.data.get("stages", {}):
+            continue
+        stage = params.stage(stage_name)
+        what = labels.get(rest, rest.replace("_", " ")) if sep == "." else tables.get(Path(rest).stem, f"table {Path(rest).stem}")
+        text = f"{stage.label} (étape {stage.number}) : {what}"
+        if text not in parts:
+            parts.append(text)
+    return " ; ".join(parts) or source
 
 
 def comparison(review: Review, *, rendered: bool = True) -> pd.DataFrame:
@@ -148,7 +170,9 @@ def comparison(review: Review, *, rendered: bool = True) -> pd.DataFrame:
             hidden = rendered and kind == "learners" and any(isinstance(_shown(v, kind, k, rendered=True), str)
                                                              for v in (before, now))
             row["Évolution"] = "–" if hidden else _change(before, now, kind)
-        row["Source"] = spec.get("source", "")
+        row["Source"] = source_words(review, spec.get("source", ""))
+        if not rendered:
+            row["Source technique"] = spec.get("source", "")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -170,7 +194,7 @@ def breakdown(review: Review, key: str, *, rendered: bool = True) -> pd.DataFram
     rows = []
     for category in categories:
         ranked = key == "rank_profile" and category.isdigit()
-        row = {"Catégorie": (("1er" if category == "1" else f"{category}e") + " choix") if ranked else category}
+        row = {"Catégorie": f"{fr.ordinal(int(category))} choix" if ranked else category}
         for record in records:
             value = (record.get("breakdowns") or {}).get(key, {}).get(category)
             row[record["edition"]] = _shown(value, kind, review.threshold, rendered=rendered) if value is not None else "–"
@@ -179,7 +203,7 @@ def breakdown(review: Review, key: str, *, rendered: bool = True) -> pd.DataFram
 
 
 def _pct(value) -> str:
-    return f"{round(100 * float(value))} %"
+    return fr.percent(value)
 
 
 def summary_sentences(review: Review) -> list[str]:
@@ -189,24 +213,25 @@ def summary_sentences(review: Review) -> list[str]:
     prev = (before or {}).get("indicators", {})
     k = review.threshold
 
-    def versus(key: str, fmt=lambda v: f"{v:g}".replace(".", ",")) -> str:
+    def versus(key: str, fmt=fr.number) -> str:
         if before is None or prev.get(key) in (None, ""):
             return ""
         return f" (contre {fmt(prev[key])} en {before['edition']})"
 
-    learners = suppress(now["learners"], k)
-    first = suppress(now["first_choice"], k)
+    n = fr.integer
+    learners = fr.measure(suppress(now["learners"], k), "learners")
+    first = fr.measure(suppress(now["first_choice"], k), "learners")
     lines = [
-        f"{now['projects_received']} projets déposés par {now['partners']} partenaires{versus('projects_received')} ; "
-        f"{now['projects_eligible']} éligibles, {now['projects_retained']} retenus{versus('projects_retained')}, "
-        f"{now['projects_opened']} ouverts et {now['projects_closed']} fermé(s) faute de candidats.",
-        f"{learners} apprenants ; {now['places_offered']} places offertes, soit "
-        f"{str(now['places_per_learner']).replace('.', ',')} place(s) par apprenant{versus('places_per_learner')}.",
+        f"{n(now['projects_received'])} projets déposés par {n(now['partners'])} partenaires{versus('projects_received')} ; "
+        f"{n(now['projects_eligible'])} éligibles, {n(now['projects_retained'])} retenus{versus('projects_retained')}, "
+        f"{n(now['projects_opened'])} ouverts et {n(now['projects_closed'])} fermé(s) faute de candidats.",
+        f"{learners} apprenants ; {n(now['places_offered'])} places offertes, soit "
+        f"{fr.number(now['places_per_learner'])} place(s) par apprenant{versus('places_per_learner')}.",
         f"{first} apprenants ({_pct(now['first_choice_share'])}) affectés à leur premier choix"
         f"{versus('first_choice_share', _pct)}.",
-        f"{now['conventions_on_time']} conventions signées à temps sur {now['conventions']}"
+        f"{n(now['conventions_on_time'])} conventions signées à temps sur {n(now['conventions'])}"
         f"{versus('conventions_on_time')}.",
         f"{_pct(now['acquired_share'])} des compétences visées évaluées au niveau le plus haut"
-        f"{versus('acquired_share', _pct)} ; {now['training_hours']} heures de formation pratique au total.",
+        f"{versus('acquired_share', _pct)} ; {n(now['training_hours'])} heures de formation pratique au total.",
     ]
     return lines

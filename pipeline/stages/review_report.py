@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import charts, html
+from ..io import charts, fr, html
 from ..contract.config import Edition
 from ..contract.stage import read_metrics, read_output, write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -28,15 +28,24 @@ def run(edition: Edition, out: Path) -> review.Review:
     return result
 
 
-def editions_table(result: review.Review) -> pd.DataFrame:
+def editions_table(result: review.Review, *, technical: bool = False) -> pd.DataFrame:
+    """The editions compared; ``technical`` adds the file each one's figures were read from."""
     records = result.records
-    return pd.DataFrame([{"Édition": r["edition"], "Intitulé": r["title"], "Début": r["start"],
-                          "Source": f"history/{r['edition']}.json" if i < len(records) - 1 else "étapes 10 à 70 de cette édition"}
-                         for i, r in enumerate(records)])
+    rows = []
+    for i, r in enumerate(records):
+        current = i == len(records) - 1
+        row = {"Édition": r["edition"], "Intitulé": r["title"], "Début": fr.day(r["start"]) if r["start"] else "–",
+               "Source": "les étapes 10 à 70 de cette édition" if current else "le bilan figé de cette édition à sa clôture"}
+        if technical:
+            row["Source technique"] = "outputs/<édition>/<étape>/ (étapes 10 à 70)" if current else f"history/{r['edition']}.json"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def workbook(result: review.Review) -> list[Sheet]:
-    sheets = [Sheet("Indicateurs", review.comparison(result)), Sheet("Éditions", editions_table(result))]
+    indicators = review.comparison(result)
+    indicators["Source technique"] = review.comparison(result, rendered=False)["Source technique"]
+    sheets = [Sheet("Indicateurs", indicators), Sheet("Éditions", editions_table(result, technical=True))]
     for key, spec in (result.spec.get("breakdowns") or {}).items():
         sheets.append(Sheet(spec["label"][:31], review.breakdown(result, key)))
     return sheets
@@ -79,3 +88,11 @@ def breakdowns_block(result: review.Review) -> str:
 
 def editions_block(result: review.Review) -> str:
     return html.table(editions_table(result))
+
+
+def sources_annex(result: review.Review) -> str:
+    """The technical origin of every figure (metric of a stage, table file, history record), for the analyst."""
+    spec = result.spec.get("indicators") or {}
+    frame = pd.DataFrame([{"Indicateur": s["label"], "Source technique": s.get("source", "")} for s in spec.values()])
+    editions = editions_table(result, technical=True)[["Édition", "Source technique"]]
+    return html.table(frame) + "<h3>Éditions comparées</h3>" + html.table(editions)

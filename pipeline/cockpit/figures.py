@@ -1,0 +1,74 @@
+"""A stage's key figures as a person reads them on the home page: labelled French values, the rank
+profile as a small bar chart, the review's indicators by their kind (counts of learners under the
+threshold shown « < 5 », as in every rendered page). Never a Python ``dict`` or ``list``."""
+
+from __future__ import annotations
+
+from ..io import charts, fr
+from ..repro.privacy import suppress, threshold
+
+UNRANKED = "hors choix"
+
+
+def rank_labels(count: int) -> list[str]:
+    """``rank_profile`` is one count per rank, the last one being the learners placed outside their ranks."""
+    return [f"{fr.ordinal(r + 1)} choix" for r in range(count - 1)] + [UNRANKED]
+
+
+def rank_chart(profile: list) -> str:
+    """The rank profile as a small horizontal bar chart (inline SVG)."""
+    values = [int(v) for v in profile]
+    return charts.bar_chart(rank_labels(len(values)), values, title="Choix obtenu (nombre d'apprenants)", small=True)
+
+
+def _indicator_items(value: dict, spec: dict, k: int) -> list[dict]:
+    items = []
+    for key, meta in spec.items():
+        if key not in value:
+            continue
+        kind = meta.get("kind", "count")
+        shown = suppress(value[key], k) if kind == "learners" else value[key]
+        items.append({"label": meta.get("label", key), "text": fr.measure(shown, kind)})
+    return items
+
+
+def _breakdown_items(value: dict, spec: dict, k: int) -> list[dict]:
+    items = []
+    for key, meta in spec.items():
+        if key not in value:
+            continue
+        kind = meta.get("kind", "count")
+        parts = []
+        for category, figure in value[key].items():
+            shown = suppress(figure, k) if kind == "learners" else figure
+            name = f"{fr.ordinal(int(category))} choix" if key == "rank_profile" and str(category).isdigit() else str(category)
+            parts.append(f"{name} : {fr.measure(shown, kind)}")
+        items.append({"label": meta.get("label", key), "text": " ; ".join(parts) or fr.MISSING})
+    return items
+
+
+def metric_entries(params_data: dict, metric_keys: list[str], metrics: dict) -> list[dict]:
+    """One entry per metric the stage table lists: ``label``, ``text`` (French), optional ``chart`` (SVG) and
+    ``items`` (labelled sub-figures, e.g. the review's indicators)."""
+    labels = params_data.get("metric_labels") or {}
+    review = params_data.get("review") or {}
+    k = threshold(params_data) if "review" in params_data else 5
+    out = []
+    for key in metric_keys:
+        if key not in metrics:
+            continue
+        value = metrics[key]
+        entry = {"label": labels.get(key, key.replace("_", " ")), "text": "", "chart": "", "items": []}
+        if key == "rank_profile" and isinstance(value, list):
+            entry["text"] = " ; ".join(f"{name} : {fr.integer(v)}" for name, v in zip(rank_labels(len(value)), value))
+            entry["chart"] = rank_chart(value)
+        elif key == "indicators" and isinstance(value, dict):
+            entry["items"] = _indicator_items(value, review.get("indicators") or {}, k)
+        elif key == "breakdowns" and isinstance(value, dict):
+            entry["items"] = _breakdown_items(value, review.get("breakdowns") or {}, k)
+        elif isinstance(value, list):
+            entry["text"] = fr.text(value, missing="aucune")
+        else:
+            entry["text"] = fr.text(value)
+        out.append(entry)
+    return out
