@@ -1,14 +1,7 @@
-"""The min-cost-flow path (default): lexicographic levels by min-cost flows, minimum sizes by branch and bound.
+"""The min-cost-flow path (default): minimum sizes by branch and bound over the opened projects.
 
-Each lexicographic level is solved on the network of :mod:`pipeline.assign.flowmodel` by OR-tools' min-cost
-flow; optimal dual prices then fix every arc whose reduced cost is non-zero (complementary slackness), so the next
-level is optimised over exactly the optimal flows of the previous ones (see :mod:`pipeline.assign.flow`). One
-min-cost flow per level (measured faster than weighting unit levels together, see ``GROUP_LEVELS``). A unit level
-(costs in {0, 1} or {0, -1}) is solved by the primal-dual method, a few OR-tools max flows warm-started from the
-previous level's flow, which also yields the dual prices; other levels and the lottery by OR-tools' min-cost
-flow (measured at 100 000 learners: a unit level in 0.3-0.9 s instead of up to 4 s).
-
-Minimum sizes are handled by branch and bound: every project whose minimum matters starts relaxed to [0, max];
+Each node solves the lexicographic levels by min-cost flows (:mod:`pipeline.assign.lexflow`). Minimum sizes
+are handled by branch and bound: every project whose minimum matters starts relaxed to [0, max];
 a project whose flow falls strictly between 0 and its minimum (or misses a per-track minimum) is branched on
 (closed / opened with its minimums as lower bounds), best bound first, the bound being the relaxation's
 lexicographic vector, lottery included. A child is solved inside its parent's optimal face when it fits there
@@ -28,6 +21,8 @@ import numpy as np
 
 from pipeline.assign import flow as fl
 from pipeline.assign.flowmodel import _FlowModel
+from pipeline.assign.incumbent import dive
+from pipeline.assign.lexflow import _STOPPED, _lex_flow, _Node
 from pipeline.assign.lottery import MAX_DRAWS, _place, _unique
 from pipeline.assign.model import AssignmentTimeout, InfeasibleAssignment, Instance, Solution
 from pipeline.assign.network import build_network
@@ -35,102 +30,13 @@ from pipeline.assign.objective import _solution
 from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
-GROUP_LEVELS = False  # weight several unit levels into one min-cost flow (fewer, but slower, solves)
-
-
-@dataclass
-class _Node:
-    vector: tuple[int, ...]
-    flow: np.ndarray
-    lo: np.ndarray
-    cap: np.ndarray
-    decisions: dict[int, bool]
-    ranks: int = 0  # how many entries of ``vector`` are rank levels
-    # the optimal flows of the rank levels: lower bounds, then the arcs still free and their capacities
-    face: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def light(self) -> _Node:
-        """What the children need (the face), without the per-arc arrays of this node's own solution."""
-        empty = np.zeros(0, np.int64)
-        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face)
-
-
-def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
-              worse, prefix: tuple[int, ...] = ()) -> _Node | None | bool:
-    """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
-
-    Returns the node (``lo``/``cap`` restricted to the optimal flows), None when infeasible, or False as soon
-    as the values so far make ``worse(values)`` true.
-    """
-    n, t, h = model.n_nodes, model.tail, model.head
-    base = model.n_free + 1
-    limit = 2**61 // max(n + 2, model.n_free + 1)  # OR-tools scales costs by the number of nodes
-    values: list[int] = list(prefix)
-    flow = None
-    i = 0
-    todo = len(levels) + (draw_index is not None)
-    face = (lo, cap)
-    while i < todo:
-        if i == len(levels):
-            face = (lo, cap)
-        if i < len(levels):
-            g = 1
-            while (GROUP_LEVELS and levels[i][3] and i + g < len(levels) and levels[i + g][3]
-                   and base ** (g + 1) <= limit):
-                g += 1
-            group = levels[i:i + g]
-            cost = np.zeros(t.size, np.int64)
-            for label, level_cost, _, _ in group:
-                cost = cost * base + level_cost
-        else:
-            g, group = 1, None
-            free = np.flatnonzero(cap > lo)
-            cost = np.zeros(t.size, np.int64)
-            cost[free] = model.lottery(draw_index, free)
-        d = None
-        if group is not None and len(group) == 1 and group[0][3]:
-            # unit costs: a few max flows, warm-started from the previous level's flow (see flow.py)
-            try:
-                flow, d = fl.min_cost_flow_by_max_flows(n, t, h, lo, cap, cost, model.supply, flow)
-            except fl.Infeasible:
-                return None
-        elif not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
-            # (else the current flow already meets the trivial bound: optimal as it is)
-            try:
-                flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
-            except fl.Infeasible:
-                return None
-        if group is None:
-            used = np.flatnonzero(flow)
-            values.append(int(model.lottery(draw_index, used) @ flow[used]))
-        else:
-            values += [int(level_cost @ flow) + constant for _, level_cost, constant, _ in group]
-        if worse is not None and worse(values):
-            return False
-        i += g
-        if d is None:
-            d = fl.potentials(n, t, h, lo, cap, flow, cost)
-        # (the restricted network also serves the children)
-        lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
-    if flow is None:  # no level at all: feasibility only
-        try:
-            flow = fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
-        except fl.Infeasible:
-            return None
-        if worse is not None and worse(values):
-            return False
-    if i == len(levels):
-        face = (lo, cap)
-    free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
-    return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
-                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)))
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
-              draw_index: int | None, worse) -> _Node | None | bool | object:
+              draw_index: int | None, worse, deadline: float | None = None) -> _Node | None | bool | object:
     """A node's relaxation. When the parent's optimal flows for the rank levels include one that meets the
     node's extra bounds, the node has the same rank levels and its optimal flows are exactly those: only the
     lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank levels
@@ -146,11 +52,11 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
         lo = np.maximum(limits[0], face_lo)
         cap = np.minimum(limits[1], face_cap)
         if (lo <= cap).all():
-            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks])
+            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks], deadline)
             if node is not None:
                 return node
         return _WORSE
-    return _lex_flow(model, *limits, levels, draw_index, worse)
+    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline)
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -177,11 +83,20 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     bound becomes the successor of the parent's rank levels and it is re-queued for a full evaluation, which
     happens only if no incumbent beats that bound first. Violated projects that every optimal flow of the
     parent opens are branched on together: one child opens them all (inside the face), and child k closes
-    the k-th of them after opening the previous ones (outside the face: queued with the successor bound)."""
+    the k-th of them after opening the previous ones (outside the face: queued with the successor bound).
+
+    With ``ties`` (the assignment itself, not a counterfactual), a first incumbent is found right after the
+    root by :func:`pipeline.assign.incumbent.dive`, so that the search can stop at ``deadline`` with an
+    assignment, its bound and its gap (the deadline is checked before each level of a node). The incumbent only
+    prunes nodes that could not have been explored anyway (their bound exceeds the optimum), and a leaf of the
+    search with the same vector replaces it, so a search that completes returns the same leaf with or without
+    it. Without an incumbent at the deadline the search goes on until it has one (``ties``) or raises
+    :class:`AssignmentTimeout` (counterfactuals)."""
     heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None]] = [((), 0, {}, None)]
     counter = 1
     best: _Node | None = None
     tie = False
+    heuristic = False  # ``best`` comes from the dive, not from a leaf of the search
     explored = 0
 
     def push(bound, decisions, parent):
@@ -194,10 +109,8 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if best is not None and (bound > best.vector or (not ties and bound >= best.vector)):
             break
         if perf_counter() > deadline and best is not None:
-            level = next((k for k, (a, b) in enumerate(zip(best.vector, bound)) if a != b), None)
-            gap = 0.0 if level is None else abs(best.vector[level] - bound[level]) / max(1, abs(best.vector[level]))
-            return _FlowResult(best, False, gap, None, explored)
-        if perf_counter() > deadline:
+            return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
+        if perf_counter() > deadline and not ties:
             raise AssignmentTimeout("aucune affectation trouvée dans le temps imparti (flot, séparation et "
                                     "évaluation)")
         if best is None:
@@ -207,7 +120,9 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
-        node = _evaluate(model, decisions, parent, levels, draw_index, worse)
+        node = _evaluate(model, decisions, parent, levels, draw_index, worse, None if best is None else deadline)
+        if node is _STOPPED:
+            return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
             if parent.ranks:
                 push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, None)
@@ -220,11 +135,14 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         node.decisions = decisions
         broken = model.violations(node.flow, decisions)
         if not broken:
-            if best is None or node.vector < best.vector:
-                best, tie = node, False
+            if best is None or node.vector < best.vector or (heuristic and node.vector == best.vector):
+                best, tie, heuristic = node, False, False
             elif node.vector == best.vector and not np.array_equal(node.flow, best.flow):
                 tie = True
             continue
+        if ties and best is None and parent is None and not decisions:
+            best = dive(model, node, levels, draw_index, deadline)
+            heuristic = best is not None
         light = node.light()
         forced = _forced_open(model, node, broken)
         if forced and node.ranks:
@@ -242,6 +160,15 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     if draw_index is not None:
         unique = False if tie else _unique(model, best)
     return _FlowResult(best, True, 0.0, unique, explored)
+
+
+def _gap(vector: tuple[int, ...], bound: tuple[int, ...]) -> float:
+    """Relative gap between an incumbent and a lower bound, at the first level where they differ (1.0 when there
+    is no bound yet)."""
+    level = next((k for k, (a, b) in enumerate(zip(vector, bound)) if a != b), None)
+    if level is None:
+        return 1.0 if not bound else 0.0
+    return abs(vector[level] - bound[level]) / max(1, abs(vector[level]))
 
 
 def _forced_open(model: _FlowModel, node: _Node, projects: list[int]) -> list[int]:

@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping
 
-from pipeline.assign.branch import GROUP_LEVELS, MIP_FALLBACK_LEARNERS, _flow_solve
+from pipeline.assign.branch import MIP_FALLBACK_LEARNERS, _flow_solve
 from pipeline.assign.counterfactual import Counterfactual, counterfactual
+from pipeline.assign.lexflow import GROUP_LEVELS
 from pipeline.assign.lottery import MAX_DRAWS, UNIQUENESS_TIME
 from pipeline.assign.mip import _solve
 from pipeline.assign.model import Instance, Solution
