@@ -69,7 +69,7 @@ def stagesco_task(time_limit: float, backend: str = "flow"):
         solution = solve(instance, time_limit=time_limit, backend=backend)
         return {"optimal": solution.optimal, "gap": solution.gap, "profile": solution.rank_profile,
                 "closed": len(solution.closed), "value": sum((r + 1) * n for r, n in enumerate(solution.rank_profile)),
-                "status": ", ".join(part.strip() for part in solution.status.split(",")[1:2])
+                "status": solution.status.split("), ", 1)[-1].split(", tirage")[0]
                 + ("" if "repli" not in solution.status else " (repli MIP)")}
     return task
 
