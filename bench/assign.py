@@ -8,7 +8,8 @@ load average of the machine when the run ended (the machine may be shared). ``--
 (default: the min-cost-flow path). Side by side on the random family, up to 5 000 learners: scipy's
 ``linear_sum_assignment`` on the seat-expanded matrix of the same instance with minimum sizes set to 0 (its
 optimum must equal stagesco's ``sum_of_ranks`` on that relaxed instance), and ``matching``'s StudentAllocation
-(stable, student-optimal; may leave learners unassigned). Each run happens in a forked child with a hard wall-clock limit.
+(stable, student-optimal; may leave learners unassigned). Each run happens in a forked child with a hard
+wall-clock limit.
 
     .venv/bin/python bench/assign.py --quick
     .venv/bin/python bench/assign.py --sizes 300 5000 20000 100000

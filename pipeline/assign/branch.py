@@ -22,7 +22,7 @@ import numpy as np
 from pipeline.assign import flow as fl
 from pipeline.assign.flowmodel import _FlowModel
 from pipeline.assign.incumbent import dive
-from pipeline.assign.lexflow import _STOPPED, _lex_flow, _Node
+from pipeline.assign.lexflow import _STOPPED, FREE, _lex_flow, _Node
 from pipeline.assign.lottery import MAX_DRAWS, _place, _unique
 from pipeline.assign.model import AssignmentTimeout, InfeasibleAssignment, Instance, Solution
 from pipeline.assign.network import build_network
@@ -35,28 +35,81 @@ MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as su
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
-def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
+def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
               draw_index: int | None, worse, deadline: float | None = None) -> _Node | None | bool | object:
-    """A node's relaxation. When the parent's optimal flows for the rank levels include one that meets the
-    node's extra bounds, the node has the same rank levels and its optimal flows are exactly those: only the
-    lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank levels
-    are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller re-queues
-    the node with that stronger bound and evaluates it in full only if it is still needed)."""
+    """A node's relaxation. ``inside``: when the parent's optimal flows for the rank levels include one that
+    meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
+    only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
+    levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
+    re-queues the node with that stronger bound and evaluates it, not ``inside``, only if it is still needed:
+    see :func:`_warm`)."""
     limits = model.bounds(decisions)
     if limits is None:
         return None
-    if parent is not None and parent.face is not None:
+    if parent is not None and inside and parent.face is not None:
         face_lo, free, free_cap = parent.face
         face_cap = face_lo.astype(np.int64)
         face_cap[free] = free_cap
         lo = np.maximum(limits[0], face_lo)
         cap = np.minimum(limits[1], face_cap)
         if (lo <= cap).all():
-            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks], deadline)
+            fixed_at = None
+            if parent.fixed_at is not None:
+                fixed_at = np.where(limits[0] == limits[1], -1, parent.fixed_at).astype(np.int8)
+            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks], deadline,
+                             fixed_at)
             if node is not None:
                 return node
         return _WORSE
+    if parent is not None and parent.fixed_at is not None and parent.ranks == len(levels) and draw_index is not None:
+        # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
+        # the counterfactuals quote it)
+        return _warm(model, limits, parent, levels, draw_index, worse, deadline)
     return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline)
+
+
+def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
+          draw_index: int | None, worse, deadline: float | None) -> _Node | None | bool | object:
+    """A node outside its parent's optimal face, solved from the deepest level it still shares with its parent.
+
+    The parent's optimal flows for its first k+1 levels are its bounds with the arcs fixed at levels 0..k
+    (``parent.fixed_at``). When the node's bounds meet them, the node has the parent's values for those
+    levels and its optimal flows for them are exactly that intersection: only the levels after k remain to be
+    solved, on a network with those arcs fixed. The deepest such k is found by bisection (one feasibility flow
+    per step; feasibility only shrinks as k grows); k = -1 is a full solve."""
+    n, t, h = model.n_nodes, model.tail, model.head
+    base_lo, base_cap = limits
+    labels, values = parent.fixed_at, parent.face[0]
+
+    def box(k: int):
+        sel = np.flatnonzero((labels >= 0) & (labels <= k))
+        lo, cap = base_lo.copy(), base_cap.copy()
+        lo[sel] = np.maximum(lo[sel], values[sel])
+        cap[sel] = np.minimum(cap[sel], values[sel])
+        if (lo[sel] > cap[sel]).any():
+            return None
+        try:
+            return lo, cap, fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
+        except fl.Infeasible:
+            return None
+
+    low, high, found = -1, parent.ranks - 1, None  # the face of level ``high`` is known not to meet the node
+    while high - low > 1:
+        if deadline is not None and perf_counter() > deadline:
+            return _STOPPED
+        middle = (low + high) // 2
+        trial = box(middle)
+        if trial is None:
+            high = middle
+        else:
+            low, found = middle, trial
+    if found is None:
+        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline)
+    lo, cap, flow = found
+    fixed_at = np.where((labels >= 0) & (labels <= low), labels, FREE).astype(np.int8)
+    fixed_at[base_lo == base_cap] = -1
+    return _lex_flow(model, lo, cap, levels[low + 1:], draw_index, worse, parent.vector[:low + 1], deadline,
+                     fixed_at, flow)
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -92,20 +145,20 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     search with the same vector replaces it, so a search that completes returns the same leaf with or without
     it. Without an incumbent at the deadline the search goes on until it has one (``ties``) or raises
     :class:`AssignmentTimeout` (counterfactuals)."""
-    heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None]] = [((), 0, {}, None)]
+    heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None, bool]] = [((), 0, {}, None, True)]
     counter = 1
     best: _Node | None = None
     tie = False
     heuristic = False  # ``best`` comes from the dive, not from a leaf of the search
     explored = 0
 
-    def push(bound, decisions, parent):
+    def push(bound, decisions, parent, inside=True):
         nonlocal counter
-        heapq.heappush(heap, (bound, counter, decisions, parent))
+        heapq.heappush(heap, (bound, counter, decisions, parent, inside))
         counter += 1
 
     while heap:
-        bound, _, decisions, parent = heapq.heappop(heap)
+        bound, _, decisions, parent, inside = heapq.heappop(heap)
         if best is not None and (bound > best.vector or (not ties and bound >= best.vector)):
             break
         if perf_counter() > deadline and best is not None:
@@ -120,12 +173,13 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
-        node = _evaluate(model, decisions, parent, levels, draw_index, worse, None if best is None else deadline)
+        node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
+                         None if best is None else deadline)
         if node is _STOPPED:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
             if parent.ranks:
-                push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, None)
+                push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, parent, False)
             else:
                 push(bound, decisions, None)
             continue
@@ -148,7 +202,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if forced and node.ranks:
             outside = _successor(node.vector[:node.ranks])
             for k, project in enumerate(forced):
-                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, None)
+                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, light, False)
             push(node.vector, {**decisions, **{i: True for i in forced}}, light)
             continue
         project = broken[0]

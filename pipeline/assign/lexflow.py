@@ -32,29 +32,39 @@ class _Node:
     ranks: int = 0  # how many entries of ``vector`` are rank levels
     # the optimal flows of the rank levels: lower bounds, then the arcs still free and their capacities
     face: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # per arc, the rank level after which it is fixed in the face (-1: by the node's own bounds; FREE: never),
+    # so that the optimal flows of the first k levels are the node's bounds with the arcs of level < k fixed
+    fixed_at: np.ndarray | None = None
 
     def light(self) -> _Node:
         """What the children need (the face), without the per-arc arrays of this node's own solution."""
         empty = np.zeros(0, np.int64)
-        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face)
+        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face, self.fixed_at)
 
 
 _STOPPED = object()  # a node whose evaluation was stopped by the deadline
+FREE = 127  # ``_Node.fixed_at`` of an arc still free in the face
 
 
 def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
-              worse, prefix: tuple[int, ...] = (), deadline: float | None = None) -> _Node | None | bool | object:
+              worse, prefix: tuple[int, ...] = (), deadline: float | None = None, fixed_at: np.ndarray | None = None,
+              flow: np.ndarray | None = None) -> _Node | None | bool | object:
     """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
 
-    Returns the node (``lo``/``cap`` restricted to the optimal flows), None when infeasible, False as soon
-    as the values so far make ``worse(values)`` true, or :data:`_STOPPED` when ``deadline`` passes before a
-    level (so that a time limit holds to within one level).
+    ``prefix``: the values of the levels before ``levels``, already optimal on (lo, cap), with ``fixed_at``
+    the level at which each arc was fixed (default: -1 where ``lo == cap``, else free); ``flow``: a feasible
+    flow to start from. Returns the node (``lo``/``cap`` restricted to the optimal flows), None when
+    infeasible, False as soon as the values so far make ``worse(values)`` true, or :data:`_STOPPED` when
+    ``deadline`` passes before a level (so that a time limit holds to within one level).
     """
     n, t, h = model.n_nodes, model.tail, model.head
     base = model.n_free + 1
     limit = 2**61 // max(n + 2, model.n_free + 1)  # OR-tools scales costs by the number of nodes
     values: list[int] = list(prefix)
-    flow = None
+    if fixed_at is None:
+        fixed_at = np.where(lo == cap, -1, FREE).astype(np.int8)
+    else:
+        fixed_at = fixed_at.copy()
     i = 0
     todo = len(levels) + (draw_index is not None)
     face = (lo, cap)
@@ -102,6 +112,8 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
             d = fl.potentials(n, t, h, lo, cap, flow, cost)
         # (the restricted network also serves the children)
         lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
+        if group is not None:
+            fixed_at[(lo == cap) & (fixed_at == FREE)] = len(prefix) + i - 1
     if flow is None:  # no level at all: feasibility only
         try:
             flow = fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
@@ -113,4 +125,4 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         face = (lo, cap)
     free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
     return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
-                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)))
+                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)), fixed_at)
