@@ -135,8 +135,11 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     A child is first evaluated inside its parent's optimal face (cheap); when that face cannot hold it, its
     bound becomes the successor of the parent's rank levels and it is re-queued for a full evaluation, which
     happens only if no incumbent beats that bound first. Violated projects that every optimal flow of the
-    parent opens are branched on together: one child opens them all (inside the face), and child k closes
-    the k-th of them after opening the previous ones (outside the face: queued with the successor bound).
+    parent opens are branched on together: one child closes them all, child 1 opens the first (inside the
+    face) and child k >= 2 opens the k-th after closing the previous ones (those outside the face are queued
+    with the successor bound). Closing every one of them is what the dive does first, so that child is often
+    the incumbent itself (its evaluation is then reused), and the children that open one are often cut early
+    by the incumbent.
 
     With ``ties`` (the assignment itself, not a counterfactual), a first incumbent is found right after the
     root by :func:`pipeline.assign.incumbent.dive`, so that the search can stop at ``deadline`` with an
@@ -173,8 +176,11 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
-        node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
-                         None if best is None else deadline)
+        if heuristic and best.face is not None and decisions == best.decisions:
+            node = best  # the polished incumbent is this node's relaxation, already solved
+        else:
+            node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
+                             None if best is None else deadline)
         if node is _STOPPED:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
@@ -195,15 +201,18 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
                 tie = True
             continue
         if ties and best is None and parent is None and not decisions:
-            best = dive(model, node, levels, draw_index, deadline)
+            root = node.light()
+            best = dive(model, node, levels, draw_index, deadline, lambda decided: _evaluate(
+                model, decided, root, False, levels, draw_index, None, deadline))
             heuristic = best is not None
         light = node.light()
         forced = _forced_open(model, node, broken)
         if forced and node.ranks:
             outside = _successor(node.vector[:node.ranks])
-            for k, project in enumerate(forced):
-                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, light, False)
-            push(node.vector, {**decisions, **{i: True for i in forced}}, light)
+            push(outside, {**decisions, **{i: False for i in forced}}, light, False)
+            push(node.vector, {**decisions, forced[0]: True}, light)
+            for k, project in enumerate(forced[1:], 1):
+                push(outside, {**decisions, **{i: False for i in forced[:k]}, project: True}, light, False)
             continue
         project = broken[0]
         for opened in (False, True):

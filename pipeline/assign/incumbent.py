@@ -14,19 +14,24 @@ flow, so the gap reported against the search's bound is honest.
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Callable
 
 import numpy as np
 
 from pipeline.assign import flow as fl
 from pipeline.assign.flowmodel import _FlowModel
-from pipeline.assign.lexflow import _STOPPED, _lex_flow, _Node
+from pipeline.assign.lexflow import _STOPPED, _Node
 
 WEIGHT = 4  # ratio between the weights of two consecutive levels in the dive's single cost
 
 
-def dive(model: _FlowModel, root: _Node, levels: list, draw_index: int | None, deadline: float) -> _Node | None:
+def dive(model: _FlowModel, root: _Node, levels: list, draw_index: int | None, deadline: float,
+         evaluate: Callable[[dict[int, bool]], object]) -> _Node | None:
     """A feasible leaf (every opened project within its minimums) near the root's relaxation, polished while
-    time remains; None when the dive finds none (the search then goes on without an incumbent)."""
+    time remains; None when the dive finds none (the search then goes on without an incumbent).
+
+    ``evaluate(decisions)``: the relaxation of the root's child with these decisions, as the search computes
+    it (a node, None when infeasible, or :data:`pipeline.assign.lexflow._STOPPED`)."""
     cost = np.zeros(model.tail.size, np.int64)
     for _, level_cost, _, _ in levels:
         cost = cost * WEIGHT + level_cost
@@ -51,18 +56,15 @@ def dive(model: _FlowModel, root: _Node, levels: list, draw_index: int | None, d
             return None
     lo, cap = model.bounds(decisions)
     best = _Node(_vector(model, flow, levels, draw_index), flow, lo, cap, decisions, len(levels))
-    return _polish(model, best, levels, draw_index, deadline)
+    return _polish(model, best, deadline, evaluate)
 
 
-def _polish(model: _FlowModel, best: _Node, levels: list, draw_index: int | None, deadline: float) -> _Node:
+def _polish(model: _FlowModel, best: _Node, deadline: float, evaluate: Callable[[dict[int, bool]], object]) -> _Node:
     """Lexicographic solves on the incumbent's opened set, closing what falls below its minimum, until a leaf is
     found or the deadline passes; the better of that leaf and ``best``."""
     decisions = dict(best.decisions)
     while perf_counter() < deadline:
-        limits = model.bounds(decisions)
-        if limits is None:
-            return best
-        node = _lex_flow(model, *limits, levels, draw_index, None, deadline=deadline)
+        node = evaluate(decisions)
         if node is None or node is _STOPPED:
             return best
         broken = model.violations(node.flow, decisions)
