@@ -134,8 +134,9 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     the incumbent are explored too, so that another optimum with a different opened set is detected.
 
     A child is first evaluated inside its parent's optimal face (cheap); when that face cannot hold it, its
-    bound becomes the successor of the parent's rank levels and it is re-queued for a full evaluation, which
-    happens only if no incumbent beats that bound first. Violated projects that every optimal flow of the
+    bound becomes the successor of the parent's rank levels and it is re-queued for an evaluation from the
+    deepest level it shares with its parent (:func:`_warm`), which happens only if no incumbent beats that
+    bound first. Violated projects that every optimal flow of the
     parent opens are branched on together: one child opens them all (inside the face), and child k closes
     the k-th of them after opening the previous ones (outside the face: queued with the successor bound).
     (Branching the other way round, closing them all first, was measured much slower on the random family:
@@ -147,7 +148,8 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     (the deadline is checked before each level of a node). Not earlier: the dive costs about a node or two, and
     on the random family the search finds its leaves sooner by itself. The incumbent only prunes nodes that could
     not have been explored anyway (their bound exceeds the optimum), and a leaf of the search with the same
-    vector replaces it, so a search that completes returns the same leaf with or without it. Without an
+    vector replaces it, so a search that completes returns the same leaf with or without it (a node with the
+    decisions of a polished incumbent reuses it as its relaxation). Without an
     incumbent at the deadline the search goes on until it has one (``ties``) or raises
     :class:`AssignmentTimeout` (counterfactuals)."""
     heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None, bool]] = [((), 0, {}, None, True)]

@@ -5,10 +5,11 @@ below its minimum (total or per track) and re-solves, until no project is below 
 leaves no feasible flow, it opens them instead (minimums as lower bounds). Each round is a single min-cost flow
 whose cost weighs the objective levels together (level ``k`` of ``K`` by ``WEIGHT ** (K - 1 - k)``), a fast
 approximation of the lexicographic order, instead of one flow per level. Every round closes or opens at least one
-more project, so the dive ends. The incumbent is then *polished*: the levels are solved lexicographically on the
-dive's opened set, closing again whatever falls below its minimum, for as long as the deadline allows; each
-polished leaf that is better replaces the incumbent. Its vector (levels, then lottery) is the one of its own
-flow, so the gap reported against the search's bound is honest.
+more project, so the dive ends; its rounds do not watch the deadline (without them there would be no answer
+at all), which is why the search starts the dive at half its time. The incumbent is then *polished*: the
+levels are solved lexicographically on the dive's opened set, closing again whatever falls below its minimum,
+for as long as the deadline allows; each polished leaf that is better replaces the incumbent. Its vector
+(levels, then lottery) is the one of its own flow, so the gap reported against the search's bound is honest.
 """
 
 from __future__ import annotations
