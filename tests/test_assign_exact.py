@@ -118,3 +118,16 @@ def test_time_up_returns_the_best_assignment_found_with_its_gap(objective):
     assert quick.status.startswith("meilleure solution trouvée, écart ≤ ")
     assert quick.objective_vector >= proven.objective_vector
 
+
+
+def test_report_says_best_found_with_its_gap_when_not_proven():
+    import pandas as pd
+
+    from pipeline.stages.assignment import AssignmentResult
+    from pipeline.stages.assignment_report import summary
+
+    instance = minimum_size_instance(0, 1_000)
+    quick = solve(instance, time_limit=1e-6)
+    result = AssignmentResult(instance, quick, pd.DataFrame())
+    assert "Solveur : meilleure solution trouvée, écart ≤ " in summary(result)
+    assert result.metrics["optimal"] is False and result.metrics["gap"] == quick.gap >= 0.0
