@@ -43,12 +43,12 @@ def solve(instance: Instance, *, time_limit: float = 30.0, backend: str = "flow"
     """The unique optimal assignment of ``instance`` (see the module docstring).
 
     ``backend="flow"`` (default) solves min-cost flows with branch and bound on the projects' minimums;
-    ``time_limit`` then bounds the whole search (seconds, to within about one level's solve): when it is up,
-    the best assignment found is returned with ``optimal=False`` and its ``gap`` (a feasible instance always
-    gets an assignment, see :mod:`pipeline.assign.incumbent`). Any other backend is a pywraplp MIP solver
-    (``"SCIP"``...), ``time_limit`` being per level (it raises :class:`AssignmentTimeout` when a level finds
-    no solution in time). The flow path hands over to the MIP (SCIP) in the one
-    case it cannot decide, the status then says so. Raises :class:`InfeasibleAssignment` (French, naming the
+    ``time_limit`` then bounds the whole search (seconds; the relaxation at the root is always solved, then
+    the deadline is checked before each level): when it is up, the best assignment found is returned with
+    ``optimal=False`` and its ``gap`` (a feasible instance always gets an assignment, see
+    :mod:`pipeline.assign.incumbent`). Any other backend is a pywraplp MIP solver (``"SCIP"``...),
+    ``time_limit`` being per level (:class:`AssignmentTimeout` when a level finds no solution in time). The
+    flow path hands over to the MIP (SCIP) in the one case it cannot decide, the status then says so. Raises :class:`InfeasibleAssignment` (French, naming the
     conflicting constraints) when no assignment exists.
     """
     return _dispatch(instance, {}, time_limit, backend)
