@@ -131,3 +131,21 @@ def test_report_says_best_found_with_its_gap_when_not_proven():
     result = AssignmentResult(instance, quick, pd.DataFrame())
     assert "Solveur : meilleure solution trouvée, écart ≤ " in summary(result)
     assert result.metrics["optimal"] is False and result.metrics["gap"] == quick.gap >= 0.0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_no_time_still_gives_a_feasible_assignment(instance):
+    """With no time for the search (tracks, per-track minimums, fixed and forbidden pairs included): a feasible
+    assignment, never better than the optimum, proven only when it is the optimum."""
+    try:
+        full = solve(instance)
+    except InfeasibleAssignment:
+        with pytest.raises(InfeasibleAssignment):
+            solve(instance, time_limit=1e-9)
+        return
+    quick = solve(instance, time_limit=1e-9)
+    assert violations(instance, quick) == []
+    assert quick.objective_vector >= full.objective_vector and quick.gap >= 0.0
+    if quick.optimal:
+        assert quick.objective_vector == full.objective_vector and quick.gap == 0.0
