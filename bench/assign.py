@@ -1,19 +1,26 @@
 """Assignment solver timings on seeded instances; prints a table, asserts nothing.
 
-For each size and objective: wall time, peak memory (max RSS of the child process that solved), proven
-optimal or not, rank profile. ``--backend`` picks the solver (default: the min-cost-flow path). Side by side, up to 5 000 learners: scipy's ``linear_sum_assignment`` on the
-seat-expanded matrix of the same instance with minimum sizes set to 0 (its optimum must equal stagesco's
-``sum_of_ranks`` on that relaxed instance), and ``matching``'s StudentAllocation (stable, student-optimal;
-may leave learners unassigned). Each run happens in a forked child with a hard wall-clock limit.
+Two families of seeded instances (``--family``): ``random`` (:func:`pipeline.assign.instances.random_instance`)
+and ``minimums`` (:func:`pipeline.assign.instances.minimum_size_instance`, issue 19: a minimum of 3 on every
+project, everyone ranks 10 projects, zipf(1.6) popularity). For each size and objective: wall time, peak memory
+(max RSS of the child process that solved), proven optimal or not with the gap, rank profile, and the 1-minute
+load average of the machine when the run ended (the machine may be shared). ``--backend`` picks the solver
+(default: the min-cost-flow path). Side by side on the random family, up to 5 000 learners: scipy's
+``linear_sum_assignment`` on the seat-expanded matrix of the same instance with minimum sizes set to 0 (its
+optimum must equal stagesco's ``sum_of_ranks`` on that relaxed instance), and ``matching``'s StudentAllocation
+(stable, student-optimal; may leave learners unassigned). Each run happens in a forked child with a hard
+wall-clock limit.
 
     .venv/bin/python bench/assign.py --quick
     .venv/bin/python bench/assign.py --sizes 300 5000 20000 100000
+    .venv/bin/python bench/assign.py --family minimums --objectives egalitarian
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import time
@@ -24,11 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.assign import solve  # noqa: E402
-from pipeline.assign.instances import random_instance  # noqa: E402
+from pipeline.assign.instances import minimum_size_instance, random_instance  # noqa: E402
 from pipeline.assign.model import Instance  # noqa: E402
 
 OBJECTIVES = ("egalitarian", "rank_maximal", "sum_of_ranks")
 BASELINE_LIMIT = 5000
+FAMILIES = {"random": random_instance, "minimums": minimum_size_instance}
 
 
 def in_child(task, instance: Instance, wall_limit: float) -> dict:
@@ -62,7 +70,7 @@ def stagesco_task(time_limit: float, backend: str = "flow"):
         solution = solve(instance, time_limit=time_limit, backend=backend)
         return {"optimal": solution.optimal, "gap": solution.gap, "profile": solution.rank_profile,
                 "closed": len(solution.closed), "value": sum((r + 1) * n for r, n in enumerate(solution.rank_profile)),
-                "status": ", ".join(part.strip() for part in solution.status.split(",")[1:2])
+                "status": solution.status.split("), ", 1)[-1].split(", tirage")[0]
                 + ("" if "repli" not in solution.status else " (repli MIP)")}
     return task
 
@@ -125,7 +133,7 @@ def row_text(size: int, method: str, row: dict) -> str:
     shown = " ".join(map(str, profile)) if profile else "-"
     optimal = {True: "oui", False: f"non ({row.get('gap', 0):.1%})"}.get(row.get("optimal"), "-")
     return (f"{size:>7} | {method:<22} | {row['time']:>8.2f} | {row['rss']:>8.0f} | {optimal:<12} | "
-            f"{str(row.get('closed', '-')):>6} | {shown:<40} | {row.get('status', '')}")
+            f"{str(row.get('closed', '-')):>6} | {shown:<40} | {os.getloadavg()[0]:>4.2f} | {row.get('status', '')}")
 
 
 def main() -> None:
@@ -133,6 +141,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only 300 and 5 000 learners")
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 5000, 20000, 100000])
     parser.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=OBJECTIVES)
+    parser.add_argument("--family", nargs="+", default=list(FAMILIES), choices=list(FAMILIES),
+                        help="instance families (default: both)")
+    parser.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
+                        help="scipy and matching side by side up to 5 000 learners (random family)")
     parser.add_argument("--time-limit", type=float, default=60.0,
                         help="solver time limit (s): whole search for the flow path, per level for a MIP")
     parser.add_argument("--backend", default="flow", help="flow (default) or a MIP solver (SCIP...)")
@@ -140,17 +152,17 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [300, 5000] if args.quick else args.sizes
     print(f"{'learners':>7} | {'method':<22} | {'time s':>8} | {'peak MiB':>8} | {'optimal':<12} | "
-          f"{'closed':>6} | {'rank profile (1..R, unranked)':<40} | status")
-    for size in sizes:
-        base = random_instance(size, size)
-        print(f"# {size} learners, {len(base.projects)} projects, R={base.ranks}, "
+          f"{'closed':>6} | {'rank profile (1..R, unranked)':<40} | load | status")
+    for family, size in [(family, size) for family in args.family for size in sizes]:
+        base = FAMILIES[family](size, size)
+        print(f"# {family}: {size} learners, {len(base.projects)} projects, R={base.ranks}, "
               f"{sum(lr.track == 'EJE' for lr in base.learners)} EJE, "
               f"{sum(p.tracks == frozenset({'EJE'}) for p in base.projects)} EJE-only projects")
         for objective in args.objectives:
             row = in_child(stagesco_task(args.time_limit, args.backend), replace(base, objective=objective),
                            args.wall_limit)
             print(row_text(size, f"stagesco {objective}", row), flush=True)
-        if size <= BASELINE_LIMIT:
+        if args.baselines and family == "random" and size <= BASELINE_LIMIT:
             relaxed = replace(base, objective="sum_of_ranks",
                               projects=tuple(replace(p, min_size=0, track_min={}) for p in base.projects))
             ours = in_child(stagesco_task(args.time_limit, args.backend), relaxed, args.wall_limit)

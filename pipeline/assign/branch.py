@@ -1,14 +1,7 @@
-"""The min-cost-flow path (default): lexicographic levels by min-cost flows, minimum sizes by branch and bound.
+"""The min-cost-flow path (default): minimum sizes by branch and bound over the opened projects.
 
-Each lexicographic level is solved on the network of :mod:`pipeline.assign.flowmodel` by OR-tools' min-cost
-flow; optimal dual prices then fix every arc whose reduced cost is non-zero (complementary slackness), so the next
-level is optimised over exactly the optimal flows of the previous ones (see :mod:`pipeline.assign.flow`). One
-min-cost flow per level (measured faster than weighting unit levels together, see ``GROUP_LEVELS``). A unit level
-(costs in {0, 1} or {0, -1}) is solved by the primal-dual method, a few OR-tools max flows warm-started from the
-previous level's flow, which also yields the dual prices; other levels and the lottery by OR-tools' min-cost
-flow (measured at 100 000 learners: a unit level in 0.3-0.9 s instead of up to 4 s).
-
-Minimum sizes are handled by branch and bound: every project whose minimum matters starts relaxed to [0, max];
+Each node solves the lexicographic levels by min-cost flows (:mod:`pipeline.assign.lexflow`). Minimum sizes
+are handled by branch and bound: every project whose minimum matters starts relaxed to [0, max];
 a project whose flow falls strictly between 0 and its minimum (or misses a per-track minimum) is branched on
 (closed / opened with its minimums as lower bounds), best bound first, the bound being the relaxation's
 lexicographic vector, lottery included. A child is solved inside its parent's optimal face when it fits there
@@ -28,6 +21,8 @@ import numpy as np
 
 from pipeline.assign import flow as fl
 from pipeline.assign.flowmodel import _FlowModel
+from pipeline.assign.incumbent import dive
+from pipeline.assign.lexflow import _STOPPED, FREE, _lex_flow, _Node
 from pipeline.assign.lottery import MAX_DRAWS, _place, _unique
 from pipeline.assign.model import AssignmentTimeout, InfeasibleAssignment, Instance, Solution
 from pipeline.assign.network import build_network
@@ -35,122 +30,87 @@ from pipeline.assign.objective import _solution
 from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
-GROUP_LEVELS = False  # weight several unit levels into one min-cost flow (fewer, but slower, solves)
-
-
-@dataclass
-class _Node:
-    vector: tuple[int, ...]
-    flow: np.ndarray
-    lo: np.ndarray
-    cap: np.ndarray
-    decisions: dict[int, bool]
-    ranks: int = 0  # how many entries of ``vector`` are rank levels
-    # the optimal flows of the rank levels: lower bounds, then the arcs still free and their capacities
-    face: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def light(self) -> _Node:
-        """What the children need (the face), without the per-arc arrays of this node's own solution."""
-        empty = np.zeros(0, np.int64)
-        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face)
-
-
-def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
-              worse, prefix: tuple[int, ...] = ()) -> _Node | None | bool:
-    """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
-
-    Returns the node (``lo``/``cap`` restricted to the optimal flows), None when infeasible, or False as soon
-    as the values so far make ``worse(values)`` true.
-    """
-    n, t, h = model.n_nodes, model.tail, model.head
-    base = model.n_free + 1
-    limit = 2**61 // max(n + 2, model.n_free + 1)  # OR-tools scales costs by the number of nodes
-    values: list[int] = list(prefix)
-    flow = None
-    i = 0
-    todo = len(levels) + (draw_index is not None)
-    face = (lo, cap)
-    while i < todo:
-        if i == len(levels):
-            face = (lo, cap)
-        if i < len(levels):
-            g = 1
-            while (GROUP_LEVELS and levels[i][3] and i + g < len(levels) and levels[i + g][3]
-                   and base ** (g + 1) <= limit):
-                g += 1
-            group = levels[i:i + g]
-            cost = np.zeros(t.size, np.int64)
-            for label, level_cost, _, _ in group:
-                cost = cost * base + level_cost
-        else:
-            g, group = 1, None
-            free = np.flatnonzero(cap > lo)
-            cost = np.zeros(t.size, np.int64)
-            cost[free] = model.lottery(draw_index, free)
-        d = None
-        if group is not None and len(group) == 1 and group[0][3]:
-            # unit costs: a few max flows, warm-started from the previous level's flow (see flow.py)
-            try:
-                flow, d = fl.min_cost_flow_by_max_flows(n, t, h, lo, cap, cost, model.supply, flow)
-            except fl.Infeasible:
-                return None
-        elif not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
-            # (else the current flow already meets the trivial bound: optimal as it is)
-            try:
-                flow = fl.min_cost_flow(n, t, h, lo, cap, cost, model.supply)
-            except fl.Infeasible:
-                return None
-        if group is None:
-            used = np.flatnonzero(flow)
-            values.append(int(model.lottery(draw_index, used) @ flow[used]))
-        else:
-            values += [int(level_cost @ flow) + constant for _, level_cost, constant, _ in group]
-        if worse is not None and worse(values):
-            return False
-        i += g
-        if d is None:
-            d = fl.potentials(n, t, h, lo, cap, flow, cost)
-        # (the restricted network also serves the children)
-        lo, cap = fl.restrict(t, h, lo, cap, flow, cost, d)
-    if flow is None:  # no level at all: feasibility only
-        try:
-            flow = fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
-        except fl.Infeasible:
-            return None
-        if worse is not None and worse(values):
-            return False
-    if i == len(levels):
-        face = (lo, cap)
-    free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
-    return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
-                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)))
+DIVE_AT = 0.5  # share of the time limit after which a search without a feasible leaf dives for one
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
-def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, levels: list,
-              draw_index: int | None, worse) -> _Node | None | bool | object:
-    """A node's relaxation. When the parent's optimal flows for the rank levels include one that meets the
-    node's extra bounds, the node has the same rank levels and its optimal flows are exactly those: only the
-    lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank levels
-    are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller re-queues
-    the node with that stronger bound and evaluates it in full only if it is still needed)."""
+def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
+              draw_index: int | None, worse, deadline: float | None = None) -> _Node | None | bool | object:
+    """A node's relaxation. ``inside``: when the parent's optimal flows for the rank levels include one that
+    meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
+    only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
+    levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
+    re-queues the node with that stronger bound and evaluates it, not ``inside``, only if it is still needed:
+    see :func:`_warm`)."""
     limits = model.bounds(decisions)
     if limits is None:
         return None
-    if parent is not None and parent.face is not None:
+    if parent is not None and inside and parent.face is not None:
         face_lo, free, free_cap = parent.face
         face_cap = face_lo.astype(np.int64)
         face_cap[free] = free_cap
         lo = np.maximum(limits[0], face_lo)
         cap = np.minimum(limits[1], face_cap)
         if (lo <= cap).all():
-            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks])
+            fixed_at = None
+            if parent.fixed_at is not None:
+                fixed_at = np.where(limits[0] == limits[1], -1, parent.fixed_at).astype(np.int8)
+            node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks], deadline,
+                             fixed_at)
             if node is not None:
                 return node
         return _WORSE
-    return _lex_flow(model, *limits, levels, draw_index, worse)
+    if parent is not None and parent.fixed_at is not None and parent.ranks == len(levels) and draw_index is not None:
+        # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
+        # the counterfactuals quote it)
+        return _warm(model, limits, parent, levels, draw_index, worse, deadline)
+    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline)
+
+
+def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
+          draw_index: int | None, worse, deadline: float | None) -> _Node | None | bool | object:
+    """A node outside its parent's optimal face, solved from the deepest level it still shares with its parent.
+
+    The parent's optimal flows for its first k+1 levels are its bounds with the arcs fixed at levels 0..k
+    (``parent.fixed_at``). When the node's bounds meet them, the node has the parent's values for those
+    levels and its optimal flows for them are exactly that intersection: only the levels after k remain to be
+    solved, on a network with those arcs fixed. The deepest such k is found by bisection (one feasibility flow
+    per step; feasibility only shrinks as k grows); k = -1 is a full solve."""
+    n, t, h = model.n_nodes, model.tail, model.head
+    base_lo, base_cap = limits
+    labels, values = parent.fixed_at, parent.face[0]
+
+    def box(k: int):
+        sel = np.flatnonzero((labels >= 0) & (labels <= k))
+        lo, cap = base_lo.copy(), base_cap.copy()
+        lo[sel] = np.maximum(lo[sel], values[sel])
+        cap[sel] = np.minimum(cap[sel], values[sel])
+        if (lo[sel] > cap[sel]).any():
+            return None
+        try:
+            return lo, cap, fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
+        except fl.Infeasible:
+            return None
+
+    low, high, found = -1, parent.ranks - 1, None  # the face of level ``high`` is known not to meet the node
+    while high - low > 1:
+        if deadline is not None and perf_counter() > deadline:
+            return _STOPPED
+        middle = (low + high) // 2
+        trial = box(middle)
+        if trial is None:
+            high = middle
+        else:
+            low, found = middle, trial
+    if found is None:
+        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline)
+    lo, cap, flow = found
+    fixed_at = np.where((labels >= 0) & (labels <= low), labels, FREE).astype(np.int8)
+    fixed_at[base_lo == base_cap] = -1
+    return _lex_flow(model, lo, cap, levels[low + 1:], draw_index, worse, parent.vector[:low + 1], deadline,
+                     fixed_at, flow)
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -174,30 +134,50 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     the incumbent are explored too, so that another optimum with a different opened set is detected.
 
     A child is first evaluated inside its parent's optimal face (cheap); when that face cannot hold it, its
-    bound becomes the successor of the parent's rank levels and it is re-queued for a full evaluation, which
-    happens only if no incumbent beats that bound first. Violated projects that every optimal flow of the
+    bound becomes the successor of the parent's rank levels and it is re-queued for an evaluation from the
+    deepest level it shares with its parent (:func:`_warm`), which happens only if no incumbent beats that
+    bound first. Violated projects that every optimal flow of the
     parent opens are branched on together: one child opens them all (inside the face), and child k closes
-    the k-th of them after opening the previous ones (outside the face: queued with the successor bound)."""
-    heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None]] = [((), 0, {}, None)]
+    the k-th of them after opening the previous ones (outside the face: queued with the successor bound).
+    (Branching the other way round, closing them all first, was measured much slower on the random family:
+    a chain of one-project openings, each with its own max flows.)
+
+    With ``ties`` (the assignment itself, not a counterfactual), when the search has found no feasible leaf
+    after ``DIVE_AT`` of its time, an incumbent is made by :func:`pipeline.assign.incumbent.dive` from the
+    root's relaxation, so that the search can stop at ``deadline`` with an assignment, its bound and its gap
+    (the deadline is checked before each level of a node). Not earlier: the dive costs about a node or two, and
+    on the random family the search finds its leaves sooner by itself. The incumbent only prunes nodes that could
+    not have been explored anyway (their bound exceeds the optimum), and a leaf of the search with the same
+    vector replaces it, so a search that completes returns the same leaf with or without it (a node with the
+    decisions of a polished incumbent reuses it as its relaxation). Without an
+    incumbent at the deadline the search goes on until it has one (``ties``) or raises
+    :class:`AssignmentTimeout` (counterfactuals)."""
+    heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None, bool]] = [((), 0, {}, None, True)]
     counter = 1
     best: _Node | None = None
     tie = False
+    heuristic = False  # ``best`` comes from the dive, not from a leaf of the search
     explored = 0
+    root: _Node | None = None  # the root's relaxation, until the dive has used it
+    dive_at = perf_counter() + DIVE_AT * max(0.0, deadline - perf_counter())
 
-    def push(bound, decisions, parent):
+    def push(bound, decisions, parent, inside=True):
         nonlocal counter
-        heapq.heappush(heap, (bound, counter, decisions, parent))
+        heapq.heappush(heap, (bound, counter, decisions, parent, inside))
         counter += 1
 
     while heap:
-        bound, _, decisions, parent = heapq.heappop(heap)
+        bound, _, decisions, parent, inside = heapq.heappop(heap)
         if best is not None and (bound > best.vector or (not ties and bound >= best.vector)):
             break
+        if ties and best is None and root is not None and perf_counter() > dive_at:
+            light = root.light()
+            best = dive(model, root, levels, draw_index, deadline, lambda decided: _evaluate(
+                model, decided, light, False, levels, draw_index, None, deadline))
+            heuristic, root = best is not None, None
         if perf_counter() > deadline and best is not None:
-            level = next((k for k, (a, b) in enumerate(zip(best.vector, bound)) if a != b), None)
-            gap = 0.0 if level is None else abs(best.vector[level] - bound[level]) / max(1, abs(best.vector[level]))
-            return _FlowResult(best, False, gap, None, explored)
-        if perf_counter() > deadline:
+            return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
+        if perf_counter() > deadline and not ties:
             raise AssignmentTimeout("aucune affectation trouvée dans le temps imparti (flot, séparation et "
                                     "évaluation)")
         if best is None:
@@ -207,10 +187,16 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
-        node = _evaluate(model, decisions, parent, levels, draw_index, worse)
+        if heuristic and best.face is not None and decisions == best.decisions:
+            node = best  # the polished incumbent is this node's relaxation, already solved
+        else:
+            node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
+                             None if best is None else deadline)
+        if node is _STOPPED:
+            return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
             if parent.ranks:
-                push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, None)
+                push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, parent, False)
             else:
                 push(bound, decisions, None)
             continue
@@ -220,17 +206,19 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         node.decisions = decisions
         broken = model.violations(node.flow, decisions)
         if not broken:
-            if best is None or node.vector < best.vector:
-                best, tie = node, False
+            if best is None or node.vector < best.vector or (heuristic and node.vector == best.vector):
+                best, tie, heuristic = node, False, False
             elif node.vector == best.vector and not np.array_equal(node.flow, best.flow):
                 tie = True
             continue
         light = node.light()
+        if parent is None and not decisions:
+            root = node
         forced = _forced_open(model, node, broken)
         if forced and node.ranks:
             outside = _successor(node.vector[:node.ranks])
             for k, project in enumerate(forced):
-                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, None)
+                push(outside, {**decisions, **{i: True for i in forced[:k]}, project: False}, light, False)
             push(node.vector, {**decisions, **{i: True for i in forced}}, light)
             continue
         project = broken[0]
@@ -242,6 +230,15 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     if draw_index is not None:
         unique = False if tie else _unique(model, best)
     return _FlowResult(best, True, 0.0, unique, explored)
+
+
+def _gap(vector: tuple[int, ...], bound: tuple[int, ...]) -> float:
+    """Relative gap between an incumbent and a lower bound, at the first level where they differ (1.0 when there
+    is no bound yet)."""
+    level = next((k for k, (a, b) in enumerate(zip(vector, bound)) if a != b), None)
+    if level is None:
+        return 1.0 if not bound else 0.0
+    return abs(vector[level] - bound[level]) / max(1, abs(vector[level]))
 
 
 def _forced_open(model: _FlowModel, node: _Node, projects: list[int]) -> list[int]:

@@ -70,7 +70,28 @@ def min_cost_flow_by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray,
     which keeps reduced costs non-negative), and pushes a maximum flow from the excesses to the deficits along
     the arcs of zero reduced cost (OR-tools' max flow). The flow is optimal when balanced: every residual arc
     then has a non-negative reduced cost. The number of phases is the number of distinct shortest-path
-    lengths used, a handful for 0/1 costs. Raises :class:`Infeasible`."""
+    lengths used, a handful for 0/1 costs. Raises :class:`Infeasible`.
+
+    Arcs fixed by their bounds (``lo == cap``) never enter a residual graph: they are taken out first (their
+    flow moves into the supplies), which leaves the same residual graphs, in the same order, on smaller
+    arrays."""
+    fixed = lo == cap
+    if fixed.any():
+        keep = np.flatnonzero(~fixed)
+        moved = lo[fixed].astype(np.float64)
+        rest = (supply.astype(np.int64) - np.bincount(tail[fixed], moved, n_nodes).astype(np.int64)
+                + np.bincount(head[fixed], moved, n_nodes).astype(np.int64))
+        x, d = _by_max_flows(n_nodes, tail[keep], head[keep], lo[keep], cap[keep], cost[keep], rest,
+                             None if flow is None else flow[keep])
+        out = lo.astype(np.int64).copy()
+        out[keep] = x
+        return out, d
+    return _by_max_flows(n_nodes, tail, head, lo, cap, cost, supply, flow)
+
+
+def _by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarray, cap: np.ndarray,
+                  cost: np.ndarray, supply: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`min_cost_flow_by_max_flows` on arcs none of which is fixed."""
     x = (lo if flow is None else flow).astype(np.int64)
     x = np.where(cost > 0, lo, np.where(cost < 0, cap, x)).astype(np.int64)
     supply = supply.astype(np.int64)

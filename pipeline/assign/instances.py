@@ -1,4 +1,5 @@
-"""Seeded random instances for tests and benchmarks.
+"""Seeded random instances for tests and benchmarks: a general family (:func:`random_instance`) and the
+minimum-size family of issue 19 (:func:`minimum_size_instance`).
 
 Popularity is skewed like real choices: project ``j`` (in a random order) is chosen with weight
 ``1 / (j + 1) ** zipf``, each learner listing distinct projects open to their track. The same arguments
@@ -102,3 +103,44 @@ def _pairs(rng: np.random.Generator, learners: list[Learner], projects: list[Pro
     forbidden = [pair for pair in draw(n_forbidden, "exclusion demandée", False)
                  if any_fixed or all((f.learner, f.project) != (pair.learner, pair.project) for f in fixed)]
     return tuple(fixed), tuple(dict.fromkeys(forbidden))
+
+
+def minimum_size_instance(seed: int, n_learners: int, *, ranks: int = 10, zipf: float = 1.6,
+                          popularity_cap: int = 50, min_size: int = 3, capacity_ratio: float = 1.3,
+                          es_only_share: float = 0.25, eje_only_share: float = 0.15, eje_share: float = 1 / 3,
+                          nonrespondent_share: float = 0.0, short_list_share: float = 0.0,
+                          objective: str = "egalitarian") -> Instance:
+    """The minimum-size family of issue 19: one project per 20 learners, each with the same minimum
+    (``min_size``) and a maximum drawn around ``20 * capacity_ratio`` (total capacity about
+    ``capacity_ratio`` × learners); projects open to ES only / EJE only / both with the given shares; project
+    popularity drawn from numpy's ``zipf(zipf)`` capped at ``popularity_cap`` (most projects have weight 1, a
+    few are very popular), each learner listing ``ranks`` distinct projects open to their track by popularity
+    (by default everyone answers with a full list: no unranked learner is free to fill a small project).
+    """
+    rng = np.random.default_rng(seed)
+    n_projects = max(1, round(n_learners / 20))
+    mean = 20 * capacity_ratio
+    spread = max(1, round(mean / 5))
+    kinds = rng.random(n_projects)
+    highs = rng.integers(round(mean) - spread, round(mean) + spread + 1, n_projects)
+    projects = []
+    for j in range(n_projects):
+        tracks = frozenset({"ES"} if kinds[j] < es_only_share else {"EJE"}
+                           if kinds[j] < es_only_share + eje_only_share else {"ES", "EJE"})
+        projects.append(Project(f"P{j:05d}", min_size, max(min_size, int(highs[j])), tracks))
+    popularity = np.minimum(rng.zipf(zipf, n_projects), popularity_cap).astype(float)
+    tracks = np.where(rng.random(n_learners) < eje_share, "EJE", "ES")
+    chosen: list[tuple[int, str, list[int]]] = []
+    for track in ("ES", "EJE"):
+        open_idx = np.array([i for i, p in enumerate(projects) if track in p.tracks], dtype=np.int64)
+        members = np.flatnonzero(tracks == track)
+        lists = _ranked_lists(rng, len(members), open_idx, popularity[open_idx] if len(open_idx) else open_idx,
+                              ranks)
+        chosen += [(int(idx), track, lists[row]) for row, idx in enumerate(members)]
+    chosen.sort()
+    silent = rng.random(n_learners) < nonrespondent_share
+    short = rng.random(n_learners) < short_list_share
+    short_len = rng.integers(1, ranks + 1, n_learners)
+    learners = tuple(Learner(f"L{idx:06d}", track, tuple(projects[j].id for j in prefs[:0 if silent[idx] else (
+        int(short_len[idx]) if short[idx] else ranks)])) for idx, track, prefs in chosen)
+    return Instance(learners, tuple(projects), ranks, seed=seed, objective=objective)

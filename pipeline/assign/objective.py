@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import ceil
 from time import perf_counter
 from typing import Sequence
 
@@ -31,7 +32,7 @@ def _solution(instance: Instance, plan: dict[str, str], homes: dict[str, str], v
               lottery_value: int, draw_index: int, optimal: bool, gap: float, unique: bool | None,
               notes: list[str], start: float) -> Solution:
     """The :class:`Solution` of an assignment, with its French status (shared by the MIP and flow paths)."""
-    proven = "optimum prouvé" if optimal else "optimum NON prouvé"
+    proven = "optimum prouvé" if optimal else f"meilleure solution trouvée, écart ≤ {gap_text(gap)}"
     uniqueness = {True: "unique", False: "non unique", None: "unicité non prouvée dans le temps imparti"}[unique]
     status = f"{proven} ({OBJECTIVE_LABELS[instance.objective]}), {uniqueness}"
     status += f", tirage n° {draw_index} (graine {instance.seed})" + "".join(f" ; {n}" for n in notes)
@@ -48,3 +49,8 @@ def _solution(instance: Instance, plan: dict[str, str], homes: dict[str, str], v
         objective=instance.objective, objective_vector=vector, lottery_value=lottery_value,
         lottery_draw=draw_index, optimal=optimal, gap=gap, status=status,
         solve_time=perf_counter() - start, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid))
+
+
+def gap_text(gap: float) -> str:
+    """A relative gap as a French percentage, rounded up (an upper bound stays one): 0.004171 -> "0,42 %"."""
+    return f"{ceil(gap * 10_000 - 1e-9) / 100:.2f}".replace(".", ",") + " %"

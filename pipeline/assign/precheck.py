@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Callable
 
-from pipeline.assign.model import TRACKS, Instance
+from pipeline.assign.model import TRACKS, AssignmentTimeout, Instance
 
 
 def precheck(instance: Instance) -> list[str]:
@@ -98,7 +98,8 @@ def _can_reach_minimum(project, by_track: Counter, forbidden_per_track: Counter)
 
 def _diagnose(instance: Instance, feasible: Callable[[Instance], bool]) -> list[str]:
     """Which family of constraints, once dropped, makes an assignment possible (French); ``feasible`` tells
-    whether a relaxed instance (that passes the pre-checks) has an assignment."""
+    whether a relaxed instance (that passes the pre-checks) has an assignment (a relaxation it cannot decide
+    in time, raising :class:`AssignmentTimeout`, is not named)."""
     relaxations = {
         "sans les effectifs minimums des projets": replace(instance, projects=tuple(
             replace(p, min_size=0, track_min={}) for p in instance.projects)),
@@ -109,8 +110,11 @@ def _diagnose(instance: Instance, feasible: Callable[[Instance], bool]) -> list[
     for label, relaxed in relaxations.items():
         if precheck(relaxed):
             continue
-        if feasible(relaxed):
-            possible.append(label)
+        try:
+            if feasible(relaxed):
+                possible.append(label)
+        except AssignmentTimeout:  # not decided in time: not named
+            continue
     message = ("aucune affectation ne respecte à la fois les effectifs minimum et maximum des projets, les "
                "filières ouvertes et les paires fixées ou exclues")
     if possible:

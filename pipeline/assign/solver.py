@@ -22,8 +22,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping
 
-from pipeline.assign.branch import GROUP_LEVELS, MIP_FALLBACK_LEARNERS, _flow_solve
+from pipeline.assign.branch import MIP_FALLBACK_LEARNERS, _flow_solve
 from pipeline.assign.counterfactual import Counterfactual, counterfactual
+from pipeline.assign.lexflow import GROUP_LEVELS
 from pipeline.assign.lottery import MAX_DRAWS, UNIQUENESS_TIME
 from pipeline.assign.mip import _solve
 from pipeline.assign.model import Instance, Solution
@@ -42,9 +43,12 @@ def solve(instance: Instance, *, time_limit: float = 30.0, backend: str = "flow"
     """The unique optimal assignment of ``instance`` (see the module docstring).
 
     ``backend="flow"`` (default) solves min-cost flows with branch and bound on the projects' minimums;
-    ``time_limit`` then bounds the whole search (seconds). Any other backend is a pywraplp MIP solver
-    (``"SCIP"``...), ``time_limit`` being per level. The flow path hands over to the MIP (SCIP) in the one
-    case it cannot decide, the status then says so. Raises :class:`InfeasibleAssignment` (French, naming the
+    ``time_limit`` then bounds the whole search (seconds; the relaxation at the root is always solved, then
+    the deadline is checked before each level): when it is up, the best assignment found is returned with
+    ``optimal=False`` and its ``gap`` (a feasible instance always gets an assignment, see
+    :mod:`pipeline.assign.incumbent`). Any other backend is a pywraplp MIP solver (``"SCIP"``...),
+    ``time_limit`` being per level (:class:`AssignmentTimeout` when a level finds no solution in time). The
+    flow path hands over to the MIP (SCIP) in the one case it cannot decide, the status then says so. Raises :class:`InfeasibleAssignment` (French, naming the
     conflicting constraints) when no assignment exists.
     """
     return _dispatch(instance, {}, time_limit, backend)
