@@ -55,6 +55,8 @@ def cmd_run(args) -> int:
         for status in statuses:
             detail = f" — {status.detail}" if status.detail and status.state != "done" else ""
             print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
+            for problem in status.problems:
+                print(f"      - {problem}")
         print(f"  Prochaine action : {next_action(statuses)}")
         print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
         for status in statuses:
@@ -102,6 +104,8 @@ def cmd_status(args) -> int:
         for status in statuses:
             detail = f" — {status.detail}" if status.detail else ""
             print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
+            for problem in status.problems:
+                print(f"      - {problem}")
         print(f"  Prochaine action : {next_action(statuses)}")
         print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
         worst = max(worst, exit_code(statuses))

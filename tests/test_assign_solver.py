@@ -227,7 +227,7 @@ def test_infeasibility_messages_name_the_conflict(learners, projects, fixed, for
     with pytest.raises(InfeasibleAssignment) as caught:
         solve(instance)
     assert expected in str(caught.value)
-    assert str(caught.value).startswith("Aucune affectation possible : ")
+    assert str(caught.value).startswith("Aucune affectation possible\n- ") and caught.value.problems
 
 
 def test_explanations_are_true_and_no_swap_helps():

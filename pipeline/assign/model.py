@@ -25,7 +25,7 @@ class InfeasibleAssignment(StagescoError):
 
     def __init__(self, conflicts: list[str]):
         self.conflicts = list(conflicts)
-        super().__init__("Aucune affectation possible : " + " ; ".join(self.conflicts))
+        super().__init__("Aucune affectation possible", problems=self.conflicts)
 
 
 class AssignmentTimeout(StagescoError):

@@ -76,7 +76,7 @@ def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
                              undefined=jinja2.StrictUndefined)
     now = today()
     stages = [{"number": f"{s.stage.number:02d}", "label": s.stage.label, "state": s.state, "state_label": s.label,
-               "detail": s.detail, "metrics": metric_entries(edition.params.data, s.stage.metrics, s.metrics),
+               "detail": s.detail, "problems": s.problems, "metrics": metric_entries(edition.params.data, s.stage.metrics, s.metrics),
                "files": stage_files(edition, s), "warnings": stage_warnings(edition, s)} for s in statuses]
     page = env.get_template("index.html.j2").render(
         css=REPORT_CSS.read_text(encoding="utf-8"), edition_title=edition.title,

@@ -29,6 +29,7 @@ class StageStatus:
     action: str = ""
     metrics: dict = field(default_factory=dict)
     missing: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # a failed stage's individual problems, one line each
 
     @property
     def label(self) -> str:
@@ -102,6 +103,7 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
         if fail.exists():
             record = json.loads(fail.read_text(encoding="utf-8"))
             status.state, status.detail = FAILED, record.get("message", "")
+            status.problems = list(record.get("problems") or [])
             status.action = f"Corrigez : {record.get('message', '')} Puis relancez « stagesco run {edition.name} »."
         elif target in dvc or not metrics_path.exists():
             status.state = STALE

@@ -36,11 +36,13 @@ def run_recorded(stage_name: str, edition_name: str, root: Path | None = None) -
     try:
         return run_stage(stage_name, edition_name, root=root)
     except Exception as exc:
-        message = str(exc) if isinstance(exc, StagescoError) else f"erreur inattendue ({type(exc).__name__} : {exc})"
+        expected = isinstance(exc, StagescoError)
+        message = exc.headline() if expected else f"erreur inattendue ({type(exc).__name__} : {exc})"
         log = record.with_suffix("").with_suffix(".log")
         log.write_text(traceback.format_exc(), encoding="utf-8")
-        record.write_text(json.dumps({"message": message, "log": relative(log, root)}, ensure_ascii=False),
-                          encoding="utf-8")
+        record.write_text(json.dumps({"message": message, "kind": exc.kind if expected else type(exc).__name__,
+                                      "problems": exc.problems if expected else [], "log": relative(log, root)},
+                                     ensure_ascii=False), encoding="utf-8")
         if not isinstance(exc, StagescoError):
             raise StagescoError(message, hint=f"Détails techniques : {relative(log, root)}") from exc
         raise

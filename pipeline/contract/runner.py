@@ -65,9 +65,11 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
         papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=KERNEL_NAME,
                                    cwd=str(root), progress_bar=False, log_output=False)
     except PapermillExecutionError as exc:
-        message = exc.evalue if exc.ename.endswith(("StagescoError", "InputFileError", "ConfigError")) else \
-            f"erreur inattendue {exc.ename}: {exc.evalue}"
-        raise StagescoError(message.strip(), hint=f"Détails techniques : {relative(executed, root)}") from None
+        expected = StagescoError.from_traceback(exc.traceback)
+        if expected is not None:  # any StagescoError subclass the stage raised, as itself
+            raise expected from None
+        raise StagescoError(f"erreur inattendue {exc.ename} : {exc.evalue}".strip(),
+                            hint=f"Détails techniques : {relative(executed, root)}") from None
     finally:
         if env_before is None:
             os.environ.pop("PYTHONPATH", None)

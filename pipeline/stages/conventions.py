@@ -358,7 +358,7 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
                for c in known.index if c not in seen]
     if errors:
         raise TrackingWorkbookError(
-            f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s) :\n- " + "\n- ".join(errors),
+            f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s)", problems=errors,
             file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
     table = pd.DataFrame(records).sort_values("project_code").reset_index(drop=True)
     return ConventionsResult(conventions=table, deadline=last_day, warnings=warnings)

@@ -287,7 +287,7 @@ def read_evaluations(folder: Path, edition: Edition, projects: pd.DataFrame, ass
         warnings += warns
     if errors:
         raise EvaluationWorkbookError(
-            f"Les classeurs d'évaluation contiennent {len(errors)} problème(s) bloquant(s) :\n- " + "\n- ".join(errors),
+            f"Les classeurs d'évaluation contiennent {len(errors)} problème(s) bloquant(s)", problems=errors,
             hint="Corrigez les classeurs (ou demandez-les à nouveau au référent), enregistrez-les au même endroit "
                  "et relancez")
     frame = pd.DataFrame(records, columns=RESULT_COLUMNS)

@@ -93,7 +93,7 @@ def read_volunteers(path: Path, limits: dict | None = None) -> list[Volunteer]:
         seen[fold(values["email"])] = line
         out.append(Volunteer(values["name"], values["structure"], values["email"], line))
     if errors:
-        raise JurorListError(f"La liste des jurés volontaires contient {len(errors)} problème(s) :\n- " + "\n- ".join(errors),
+        raise JurorListError(f"La liste des jurés volontaires contient {len(errors)} problème(s)", problems=errors,
                              file=path.name, hint="Corrigez la liste et relancez")
     if not out:
         raise JurorListError("La liste des jurés volontaires est vide", file=path.name)

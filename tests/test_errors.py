@@ -1,0 +1,38 @@
+"""Expected problems cross a stage's Jupyter kernel as themselves (fast: no kernel, IPython's own hook)."""
+
+from __future__ import annotations
+
+from pipeline.contract.errors import MARKER, ConfigError, StageError, StagescoError
+from pipeline.stages.commission import DecisionWorkbookError
+
+
+def test_a_stage_error_comes_back_with_its_class_message_place_and_problems():
+    raised = DecisionWorkbookError("Le classeur de décisions contient 2 problème(s) bloquant(s)",
+                                   file="decisions_commission.xlsx", hint="Corrigez le classeur et relancez",
+                                   problems=["ligne 3 : décision « peut-être » inconnue", "ligne 7 : effectif maximum vide"])
+    lines = raised._render_traceback_()  # what IPython prints, and papermill hands over as the traceback
+    assert len(lines) == 1 and lines[0].startswith(MARKER)
+    back = StagescoError.from_traceback(["Traceback (most recent call last):", *lines])
+    assert isinstance(back, StageError) and back.kind == "DecisionWorkbookError"
+    assert back.problems == raised.problems and back.file == raised.file and back.hint == raised.hint
+    assert str(back) == str(raised) == (
+        "Le classeur de décisions contient 2 problème(s) bloquant(s) (fichier decisions_commission.xlsx). "
+        "Corrigez le classeur et relancez\n- ligne 3 : décision « peut-être » inconnue\n- ligne 7 : effectif maximum vide")
+    assert "erreur inattendue" not in str(back)
+
+
+def test_a_bug_has_no_marker_and_stays_unexpected():
+    assert StagescoError.from_traceback(["Traceback (most recent call last):", "KeyError: 'x'"]) is None
+    assert ConfigError("Colonne introuvable", column="Titre").kind == "ConfigError"
+
+
+def test_ipython_prints_the_marker_line_for_a_stagesco_error():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shown = []
+    shell._showtraceback = lambda etype, evalue, stb: shown.append(stb)
+    shell.run_cell("from pipeline.contract.errors import ConfigError\n"
+                   "raise ConfigError('Colonne introuvable', column='Titre', problems=['a', 'b'])")
+    back = StagescoError.from_traceback(shown[-1])
+    assert back is not None and back.kind == "ConfigError" and back.problems == ["a", "b"] and back.column == "Titre"
