@@ -92,7 +92,7 @@ def build(sheets: list[Sheet]) -> Workbook:
         names = list(spec.frame.columns)
         headers = [spec.labels.get(n) or (metadata[n].label if n in metadata else str(n)) for n in names]
         # a header wraps at its spaces, in bold: its longest word and a little room must fit
-        widths = [max(min(len(h), HEADER_WIDTH), *(len(w) + 1 for w in h.split())) if h.strip() else 4 for h in headers]
+        widths = [max(min(len(h), HEADER_WIDTH), *(len(w) + 2 for w in h.split())) if h.strip() else 4 for h in headers]
         for c, name in enumerate(names):
             if name in spec.editable:
                 widths[c] = max(widths[c], EDITABLE_WIDTH)
