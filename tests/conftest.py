@@ -94,6 +94,11 @@ def pytest_collection_modifyitems(config, items):
         if {"demo_run", "office"} & names:
             item.add_marker(pytest.mark.slow)
     config.stash[WANTED] = wanted
+    # The tests that await a background reproduction run last: until then it shares the cores with the rest.
+    items.sort(key=lambda item: bool(AWAITING & set(getattr(item, "fixturenames", ()))))
+
+
+AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify"}
 
 
 WANTED = pytest.StashKey[set]()

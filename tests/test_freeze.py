@@ -149,7 +149,7 @@ def test_retention_schedule_counts_months_from_the_end_of_the_edition():
 # --- a real-style edition: data under DVC, never in git; purge ------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: its tests run at the end (see conftest)
 def frozen_demo(request, demo_run, tmp_path_factory) -> Path:
     """A copy of the shared demo run, frozen into a temp DVC remote (``stagesco freeze demo``).
 
@@ -199,12 +199,12 @@ def start_tampered_verify(frozen: Path, base: Path) -> tuple[str, Job]:
     return code, stagesco_job(root, "verify", "demo", "--rev", "HEAD", log_dir=base / "tampered-log")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: its tests run at the end (see conftest)
 def fresh_clone_verify(frozen_demo, tmp_path_factory) -> tuple[Path, Job]:
     return JOBS.pop("fresh_clone_verify", None) or start_fresh_clone_verify(frozen_demo, tmp_path_factory.mktemp("fv"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: its tests run at the end (see conftest)
 def tampered_verify(frozen_demo, tmp_path_factory) -> tuple[str, Job]:
     return JOBS.pop("tampered_verify", None) or start_tampered_verify(frozen_demo, tmp_path_factory.mktemp("tv"))
 
