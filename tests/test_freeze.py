@@ -17,7 +17,8 @@ from openpyxl import Workbook, load_workbook
 from pipeline.repro import compare, dvcdata, freeze, pseudonyms, purge
 from pipeline.contract.config import Edition
 from pipeline.contract.errors import ConfigError
-from tests.conftest import JOBS, ROOT, Job, clone_run, copy_repo, dvc, make_edition, stagesco, stagesco_job, wanted
+from tests.background import JOBS, Job, stagesco_job, wanted
+from tests.conftest import ROOT, clone_run, copy_repo, dvc, make_edition, stagesco
 
 MARKER = "Quatre" + "marre-Zéphyrin"  # a value only the real-style edition's data holds (never literal here)
 
