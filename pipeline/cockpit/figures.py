@@ -4,7 +4,9 @@ threshold shown « < 5 », as in every rendered page). Never a Python ``dict`` o
 
 from __future__ import annotations
 
-from ..io import charts, fr
+from html import escape
+
+from ..io import fr
 from ..repro.privacy import suppress, threshold
 
 UNRANKED = "hors choix"
@@ -16,9 +18,25 @@ def rank_labels(count: int) -> list[str]:
 
 
 def rank_chart(profile: list) -> str:
-    """The rank profile as a small horizontal bar chart (inline SVG)."""
+    """The rank profile as a small horizontal bar chart (inline SVG, drawn here rather than by matplotlib:
+    the home page is redrawn by every ``stagesco run`` and ``status``, which must not pay matplotlib's import
+    and rendering, about 2 s, for one small chart)."""
     values = [int(v) for v in profile]
-    return charts.bar_chart(rank_labels(len(values)), values, title="Choix obtenu (nombre d'apprenants)", small=True)
+    labels = rank_labels(len(values))
+    row, label_w, bar_w, top = 16, 70, 150, 18
+    largest = max(values) if values and max(values) > 0 else 1
+    width, height = label_w + bar_w + 50, top + row * len(values) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             'role="img" font-family="DejaVu Sans, sans-serif" font-size="11">',
+             '<text x="0" y="12" font-size="11">Choix obtenu (nombre d\'apprenants)</text>']
+    for i, (label, value) in enumerate(zip(labels, values)):
+        y = top + i * row
+        width = round(bar_w * value / largest, 1)
+        parts.append(f'<text x="{label_w - 4}" y="{y + 11}" text-anchor="end">{escape(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{row - 4}" fill="#3b6e9e"/>'
+                     f'<text x="{label_w + width + 4}" y="{y + 11}">{escape(fr.number(value))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _indicator_items(value: dict, spec: dict, k: int) -> list[dict]:
