@@ -22,8 +22,7 @@ def _dvc(args: list[str], root: Path) -> int:
 
 
 def cmd_run(args) -> int:
-    from .cockpit.home import write_index
-    from .cockpit.status import LABELS, edition_status, exit_code, next_action
+    from .cockpit.status import edition_status, exit_code
 
     root = project_root()
     _refresh_dvc_yaml(root)
@@ -52,13 +51,7 @@ def cmd_run(args) -> int:
         else:
             code = 0
         statuses = edition_status(edition, just_reproduced=frozenset(targets) if code == 0 else frozenset())
-        for status in statuses:
-            detail = f" — {status.detail}" if status.detail and status.state != "done" else ""
-            print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
-            for problem in status.problems:
-                print(f"      - {problem}")
-        print(f"  Prochaine action : {next_action(statuses)}")
-        print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
+        print_stages(edition, statuses, details_when_done=False)
         for status in statuses:
             report = edition.outputs / status.stage.folder / "report.html"
             if status.state == "done" and report.exists():
@@ -69,6 +62,20 @@ def cmd_run(args) -> int:
             worst = 2
         worst = max(worst, 2 if exit_code(statuses) == 2 else 0)
     return worst
+
+
+def print_stages(edition, statuses, *, details_when_done: bool) -> None:
+    """Each stage's state (a failed stage's problems one per line), the next action, and the home page."""
+    from .cockpit.home import write_index
+    from .cockpit.status import LABELS, next_action
+
+    for status in statuses:
+        detail = f" — {status.detail}" if status.detail and (details_when_done or status.state != "done") else ""
+        print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
+        for problem in status.problems:
+            print(f"      - {problem}")
+    print(f"  Prochaine action : {next_action(statuses)}")
+    print(f"  Tableau de bord : {relative(write_index(edition, statuses), edition.root)}")
 
 
 def _refresh_dvc_yaml(root: Path) -> None:
@@ -91,8 +98,7 @@ def _track_new_files(edition) -> None:
 
 
 def cmd_status(args) -> int:
-    from .cockpit.home import write_index
-    from .cockpit.status import LABELS, edition_status, exit_code, next_action
+    from .cockpit.status import edition_status, exit_code
 
     root = project_root()
     params = Params.load(root)
@@ -101,13 +107,7 @@ def cmd_status(args) -> int:
         edition = Edition.load(name, root)
         statuses = edition_status(edition)
         print(f"Édition {name} ({edition.title})")
-        for status in statuses:
-            detail = f" — {status.detail}" if status.detail else ""
-            print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
-            for problem in status.problems:
-                print(f"      - {problem}")
-        print(f"  Prochaine action : {next_action(statuses)}")
-        print(f"  Tableau de bord : {relative(write_index(edition, statuses), root)}")
+        print_stages(edition, statuses, details_when_done=True)
         worst = max(worst, exit_code(statuses))
     return worst
 

@@ -31,23 +31,22 @@ def rank_chart(profile: list) -> str:
              '<text x="0" y="12" font-size="11">Choix obtenu (nombre d\'apprenants)</text>']
     for i, (label, value) in enumerate(zip(labels, values)):
         y = top + i * row
-        width = round(bar_w * value / largest, 1)
+        bar = round(bar_w * value / largest, 1)
         parts.append(f'<text x="{label_w - 4}" y="{y + 11}" text-anchor="end">{escape(label)}</text>'
-                     f'<rect x="{label_w}" y="{y + 2}" width="{width}" height="{row - 4}" fill="#3b6e9e"/>'
-                     f'<text x="{label_w + width + 4}" y="{y + 11}">{escape(fr.number(value))}</text>')
+                     f'<rect x="{label_w}" y="{y + 2}" width="{bar}" height="{row - 4}" fill="#3b6e9e"/>'
+                     f'<text x="{label_w + bar + 4}" y="{y + 11}">{escape(fr.number(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
+def _shown(figure, kind: str, k: int) -> str:
+    """A figure in French, a count of learners under the threshold shown « < k »."""
+    return fr.measure(suppress(figure, k) if kind == "learners" else figure, kind)
+
+
 def _indicator_items(value: dict, spec: dict, k: int) -> list[dict]:
-    items = []
-    for key, meta in spec.items():
-        if key not in value:
-            continue
-        kind = meta.get("kind", "count")
-        shown = suppress(value[key], k) if kind == "learners" else value[key]
-        items.append({"label": meta.get("label", key), "text": fr.measure(shown, kind)})
-    return items
+    return [{"label": meta.get("label", key), "text": _shown(value[key], meta.get("kind", "count"), k)}
+            for key, meta in spec.items() if key in value]
 
 
 def _breakdown_items(value: dict, spec: dict, k: int) -> list[dict]:
@@ -58,9 +57,8 @@ def _breakdown_items(value: dict, spec: dict, k: int) -> list[dict]:
         kind = meta.get("kind", "count")
         parts = []
         for category, figure in value[key].items():
-            shown = suppress(figure, k) if kind == "learners" else figure
             name = f"{fr.ordinal(int(category))} choix" if key == "rank_profile" and str(category).isdigit() else str(category)
-            parts.append(f"{name} : {fr.measure(shown, kind)}")
+            parts.append(f"{name} : {_shown(figure, kind, k)}")
         items.append({"label": meta.get("label", key), "text": " ; ".join(parts) or fr.MISSING})
     return items
 
@@ -70,7 +68,6 @@ def metric_entries(params_data: dict, metric_keys: list[str], metrics: dict) -> 
     ``items`` (labelled sub-figures, e.g. the review's indicators)."""
     labels = params_data.get("metric_labels") or {}
     review = params_data.get("review") or {}
-    k = threshold(params_data) if "review" in params_data else 5
     out = []
     for key in metric_keys:
         if key not in metrics:
@@ -81,9 +78,9 @@ def metric_entries(params_data: dict, metric_keys: list[str], metrics: dict) -> 
             entry["text"] = " ; ".join(f"{name} : {fr.integer(v)}" for name, v in zip(rank_labels(len(value)), value))
             entry["chart"] = rank_chart(value)
         elif key == "indicators" and isinstance(value, dict):
-            entry["items"] = _indicator_items(value, review.get("indicators") or {}, k)
+            entry["items"] = _indicator_items(value, review.get("indicators") or {}, threshold(params_data))
         elif key == "breakdowns" and isinstance(value, dict):
-            entry["items"] = _breakdown_items(value, review.get("breakdowns") or {}, k)
+            entry["items"] = _breakdown_items(value, review.get("breakdowns") or {}, threshold(params_data))
         elif isinstance(value, list):
             entry["text"] = fr.text(value, missing="aucune")
         else:

@@ -16,7 +16,7 @@ import jinja2
 
 from ..contract import atomic
 from ..contract.config import Edition
-from ..contract.paths import REPORT_CSS
+from ..contract.paths import HOME_PAGE, REPORT_CSS
 from ..io import fr
 from .figures import metric_entries
 from .status import StageStatus, next_action
@@ -82,6 +82,6 @@ def write_index(edition: Edition, statuses: list[StageStatus]) -> Path:
         css=REPORT_CSS.read_text(encoding="utf-8"), edition_title=edition.title,
         edition_name=edition.name, today=fr.day(now), next_action=next_action(statuses),
         calendar=calendar(edition, now), stages=stages)
-    path = edition.outputs / "index.html"
+    path = edition.outputs / HOME_PAGE
     atomic.write_text(path, page)
     return path

@@ -98,7 +98,7 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
                                     if (target := f"{s.stage.name}@{edition.name}") not in just_reproduced])
     for status in ready:
         target = f"{status.stage.name}@{edition.name}"
-        fail = failure_file(edition, status.stage)
+        fail = failure_file(edition.root, edition.name, status.stage)
         metrics_path = edition.outputs / status.stage.folder / "metrics.json"
         if fail.exists():
             record = json.loads(fail.read_text(encoding="utf-8"))

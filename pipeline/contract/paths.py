@@ -7,6 +7,7 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).with_name("templates")  # the report template (nbconvert) and its CSS
 REPORT_CSS = TEMPLATES / "report.css"
+HOME_PAGE = "index.html"  # the edition's home page, outputs/<edition>/index.html (written by the cockpit)
 
 
 def project_root(start: Path | None = None) -> Path:

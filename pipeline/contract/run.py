@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .config import Edition, Params, StageSpec
+from .config import Params, StageSpec
 from .errors import StagescoError
 from .paths import project_root, relative, state_dir
 from .runner import run_stage
@@ -20,17 +20,15 @@ from .runner import run_stage
 USAGE = "Usage : python -m pipeline.contract.run <étape> <édition>"
 
 
-def failure_file(edition: Edition, stage: StageSpec) -> Path:
+def failure_file(root: Path, edition_name: str, stage: StageSpec) -> Path:
     """Where a failed run of ``stage`` records its message (read by the cockpit)."""
-    return state_dir(edition.name, edition.root) / "logs" / f"{stage.number:02d}_{stage.name}.failed.json"
+    return state_dir(edition_name, root) / "logs" / f"{stage.number:02d}_{stage.name}.failed.json"
 
 
 def run_recorded(stage_name: str, edition_name: str, root: Path | None = None) -> Path:
     """Run one stage; on failure write its record (message + log) and re-raise as a ``StagescoError``."""
     root = root or project_root()
-    params = Params.load(root)
-    edition = Edition.load(edition_name, root)
-    record = failure_file(edition, params.stage(stage_name))
+    record = failure_file(root, edition_name, Params.load(root).stage(stage_name))
     record.parent.mkdir(parents=True, exist_ok=True)
     record.unlink(missing_ok=True)
     try:
@@ -43,7 +41,7 @@ def run_recorded(stage_name: str, edition_name: str, root: Path | None = None) -
         record.write_text(json.dumps({"message": message, "kind": exc.kind if expected else type(exc).__name__,
                                       "problems": exc.problems if expected else [], "log": relative(log, root)},
                                      ensure_ascii=False), encoding="utf-8")
-        if not isinstance(exc, StagescoError):
+        if not expected:
             raise StagescoError(message, hint=f"Détails techniques : {relative(log, root)}") from exc
         raise
 

@@ -19,7 +19,7 @@ from . import atomic
 from .config import Edition, Params
 from .errors import StagescoError
 from .kernel import KERNEL_NAME, ensure_kernel
-from .paths import REPORT_CSS, TEMPLATES, project_root, relative, state_dir
+from .paths import HOME_PAGE, REPORT_CSS, TEMPLATES, project_root, relative, state_dir
 from .provenance import footer_html, public_footer_html, public_pages
 
 
@@ -127,7 +127,7 @@ def export_html(executed: Path, edition: Edition, stage) -> str:
             "stage_label": f"{stage.number:02d} {stage.label}",
             "footer": (public_footer_html(edition, stage, page) if (page := f"{stage.folder}/report.html")
                        in public_pages(edition) else footer_html(edition, stage)),
-            "home": "../index.html",
+            "home": f"../{HOME_PAGE}",
         },
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)

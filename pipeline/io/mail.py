@@ -34,6 +34,16 @@ def message_id(*parts: str, domain: str) -> str:
     return f"<{digest}@{header_text(domain) or 'stagesco.invalid'}>"
 
 
+def referent_address(name, structure: str, email) -> Address:
+    """The referent of a project as a recipient: their name, else the structure's; a French
+    :class:`StagescoError` when the form gave no e-mail address or an unusable one."""
+    from . import fr
+
+    if fr.is_missing(email):
+        raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
+    return address(fr.text(name, missing=structure), email)
+
+
 def address(name: str, email: str) -> Address:
     """A validated address; a French :class:`StagescoError` when the e-mail is not usable."""
     email = header_text(email)

@@ -116,10 +116,7 @@ def write_closed_mails(result: AssignmentResult, edition: Edition, retained: pd.
                   "applicants": fr.integer(int(applicants.get(code, 0))), "team_min": fr.integer(row["decided_team_min"]),
                   "start": fr.day(edition.when("start")), "school": school["name"]}
         try:
-            if fr.is_missing(row.get("referent_email")):
-                raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
-            to = mail.address(values["referent"] if values["referent"] != "Madame, Monsieur" else row["structure_name"],
-                              row["referent_email"])
+            to = mail.referent_address(row.get("referent_name"), row["structure_name"], row.get("referent_email"))
         except StagescoError as exc:
             summary.append({"project_code": code, "file": "", "status": f"non rédigé : {exc.message}"})
             continue
@@ -165,7 +162,6 @@ def fill_block(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.
 def closed_block(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.Series) -> str:
     if not result.solution.closed:
         return html.paragraph("Tous les projets retenus sont ouverts.")
-    mins = dict(zip(retained["project_code"], retained["decided_team_min"]))
     return html.bullets([f"{code} : {closed_reason(code, retained, applicants)} (son partenaire en est informé par un "
                          "courriel du dossier outbox/)." for code in sorted(result.solution.closed)])
 

@@ -89,9 +89,7 @@ def write_notifications(result: CommissionResult, edition: Edition, outbox: Path
         subject = _fill(templates[key]["subject"], values)
         file_name = f"{row.project_code}_{'retenu' if key == 'retained' else 'non-retenu'}.eml"
         try:
-            if fr.is_missing(row.referent_email):
-                raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
-            to = mail.address(html.display(row.referent_name, row.structure_name), row.referent_email)
+            to = mail.referent_address(row.referent_name, row.structure_name, row.referent_email)
         except StagescoError as exc:
             summary.append({"project_code": row.project_code, "file": "", "to": html.display(row.referent_email),
                             "subject": subject, "status": f"non rédigé : {exc.message}"})
