@@ -26,6 +26,7 @@ from ..io.moodle import MoodleExport, read_moodle_export
 from ..io.normalise import clean_text, fold, parse_choice
 from ..io.readers import RawTable, read_table
 from ..io.validation import schema_problems
+from . import capacity
 
 ROSTER = "roster"
 TABLE = "applications"
@@ -144,6 +145,9 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
     result = validate(export, roster, catalogue, tracks=tuple(edition.tracks), policy=policy, known_projects=known_projects,
                       roster_rejected=roster_rejected)
     result.roster_raw = roster_raw
+    allow_unplaced = bool((edition.config.get("applications") or {}).get("allow_unplaced", False))
+    result.notes += capacity.check(result.roster, as_catalogue(catalogue), result.preferences, result.tracks,
+                                   allow_unplaced=allow_unplaced)
     return result
 
 
