@@ -91,6 +91,12 @@ def summary(stage: EvaluationStage) -> str:
         text += (f" Jurys : {m['juries_complete']} projet(s) avec un jury complet ({stage.juries.required} jurés), "
                  f"{m['juries_incomplete']} incomplet(s) ; {m['jurors']} volontaire(s), chacun sur {m['jury_load_min']} "
                  f"à {m['jury_load_max']} projet(s).")
+    else:
+        text += (f" Sans liste de jurés volontaires ({stage.jurors_file}), aucun jury n'est formé : l'étape a préparé "
+                 "les classeurs d'évaluation et fait la synthèse des évaluations reçues.")
+    if m["learners"] and not m["grades_entered"]:
+        text += (" Aucune évaluation reçue : les résultats par compétence restent vides ; les classeurs à envoyer aux "
+                 "référents sont dans le dossier evaluations/ de l'étape.")
     return html.figures([("apprenants évalués", f"{m['learners_evaluated']} / {m['learners']}"),
                          ("évaluations manquantes", m["grades_missing"]),
                          ("jurys complets", m["juries_complete"])]) + html.paragraph(text)
