@@ -156,3 +156,18 @@ def test_stage_70_runs_without_jurors_nor_evaluations_and_says_so(root, tmp_path
     text = evaluation_report.summary(stage)
     assert "aucun jury n&#x27;est formé" in text and "Aucune évaluation reçue" in text
     assert "inputs/bare/suivi/jures_volontaires.csv" in evaluation_report.juries_block(stage)
+
+
+def test_an_edition_without_juries_awaits_no_jurors_list(root, tmp_path):
+    edition = Edition.load("bare", root)
+    edition.config = {**edition.config, "evaluation": {"levels": LEVELS, "jurors_per_project": 0}}
+    shutil.copy(ROOT / "inputs" / "demo" / "suivi" / "jures_volontaires.csv", edition.inputs / "suivi")  # ignored
+    projects, roster, placed = small_case()
+    stage = evaluation_report.run(edition, projects, placed, roster, tmp_path)
+    assert stage.juries is None and stage.no_jury
+    assert not [w for w in stage.warnings if "jurés" in w]  # nothing awaited: no point of attention
+    assert "ne forme pas de jury" in evaluation_report.summary(stage)
+    assert "ne forme pas de jury" in evaluation_report.juries_block(stage)
+    edition.config["evaluation"]["jurors_per_project"] = -1
+    with pytest.raises(ConfigError, match="au moins 0"):
+        evaluation_report.run(edition, projects, placed, roster, tmp_path / "again")
