@@ -274,6 +274,9 @@ def test_rule_settings_are_found_by_check_and_field_whatever_the_rule_ids(demo, 
     by_id = {o.id: o.kwargs for o in result.outcomes}
     assert by_id["eligibilite-06"]["value_set"] == ["87", "23", "19", "24"]  # taken from « territoire »
     assert by_id["projets-07"]["max_value"] == 105
+    ranged = {**renamed, "duree": {"kind": "hard", "check": "range", "field": "hours", "min": 35, "max": 90}}
+    by_id = {o.id: o.kwargs for o in quality.run_suites(edition_with_rules(demo, ranged), clean).outcomes}
+    assert by_id["projets-07"]["max_value"] == by_id["eligibilite-05"]["max_value"] == 90  # a range's maximum too
 
 
 def test_an_expectation_about_a_rule_the_edition_lacks_is_not_generated_and_the_report_says_so(demo, clean, baseline):

@@ -129,21 +129,23 @@ class NotApplicable(Exception):
 
 
 def rule_setting(reference: dict, edition: Edition) -> Any:
-    """``{rule: <check>, field: <field>, param: <name>}``: the parameter ``name`` of the edition's hard
-    eligibility rule running ``check`` (on ``field`` when given), whatever the rule's id — the first such
-    rule in the edition's order. :class:`NotApplicable` when the edition has no such rule."""
-    check, field_name, param = str(reference["rule"]), reference.get("field"), str(reference.get("param", ""))
+    """``{rule: <check or list of checks>, field: <field>, param: <name>}``: the parameter ``name`` of the
+    edition's hard eligibility rule running that check (on ``field`` when given), whatever the rule's id —
+    the first such rule in the edition's order. :class:`NotApplicable` when the edition has no such rule."""
+    checks = reference["rule"] if isinstance(reference["rule"], list) else [reference["rule"]]
+    check = " ou ".join(f"« {c} »" for c in checks)
+    field_name, param = reference.get("field"), str(reference.get("param", ""))
     rules = ((edition.config.get("eligibility") or {}).get("rules")) or {}
     for spec in rules.values():
         spec = spec or {}
-        if spec.get("kind") == "hard" and spec.get("check") == check and param in spec \
+        if spec.get("kind") == "hard" and spec.get("check") in checks and param in spec \
                 and (field_name is None or spec.get("field") == field_name):
             return spec[param]
     from schemas.fields import all_fields
 
     meta = all_fields().get(str(field_name)) if field_name else None
     on = f" sur le champ « {meta.label if meta else field_name} »" if field_name else ""
-    raise NotApplicable(f"l'édition n'a pas de règle d'éligibilité impérative « {check} »{on} "
+    raise NotApplicable(f"l'édition n'a pas de règle d'éligibilité impérative {check}{on} "
                         f"(paramètre « {param} »)")
 
 
