@@ -135,6 +135,11 @@ def test_a_bad_value_of_an_extra_field_gets_its_own_message(tmp_path):
     result = projects.ingest(edition)
     assert result.rejected[["source_row", "column", "value", "reason"]].values.tolist() == [
         [2, "Places assises", "0", "le nombre de places assises doit être un entier d'au moins 1"]]
+    del mapping["fields"]["capacity"]  # declared, not mapped: said, and the column stays empty
+    result = projects.ingest(make_edition(tmp_path / "unmapped", data, mapping, "depot.csv",
+                                          yaml.safe_dump({"title": "T", "projects": {"extra_fields": EXTRA}})))
+    assert len(result.projects) == 1 and result.projects["capacity"].isna().all()
+    assert sum("absent de la correspondance" in n for n in result.notes) == 2
 
 
 def test_an_optional_mapped_column_absent_from_the_file_is_said(tmp_path):

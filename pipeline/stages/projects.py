@@ -69,7 +69,7 @@ def ingest(edition: Edition) -> ProjectsResult:
     required = [m.name for m in metas if m.required]
     dates_notes: list[str] = []
     sources = resolve(raw, section.get("fields") or {}, required, f"inputs/{edition.name}/{MAPPING_FILE}", dates_notes)
-    dates_notes += unshown_notes(edition)
+    dates_notes += extra_notes(edition, section.get("fields") or {})
     frame, problems = normalise(raw, sources, metas, source, dates_notes)
     problems += validate(frame, raw, sources, extras)
     problems += [Problem(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
@@ -162,11 +162,19 @@ def validate(frame: pd.DataFrame, raw: RawTable, sources: dict[str, FieldSource]
     return [Problem(*case) for case in schema_problems(projects_schema(extras), frame, raw, sources)]
 
 
-def unshown_notes(edition: Edition) -> list[str]:
-    """A note per extra field the edition shows nowhere: kept in the parquet only, no one reads it."""
-    return [f"Champ supplémentaire « {extra.label} » ({extra.name}) : lu et vérifié, conservé dans projets.parquet, "
-            "mais affiché nulle part (show vide dans edition.yaml) ; ajoutez catalogue, dossier ou workbooks pour "
-            "qu'il soit lu." for extra in extra_fields(edition, TABLE).values() if not extra.show]
+def extra_notes(edition: Edition, mapped: dict) -> list[str]:
+    """A note per extra field declared but not mapped (always empty), and per one shown nowhere (kept in the
+    parquet only: no one reads it)."""
+    notes = []
+    for extra in extra_fields(edition, TABLE).values():
+        if extra.name not in mapped:
+            notes.append(f"Champ supplémentaire « {extra.label} » ({extra.name}) déclaré dans edition.yaml mais absent "
+                         f"de la correspondance (mapping.yaml, section {TABLE}) : il reste vide.")
+        elif not extra.show:
+            notes.append(f"Champ supplémentaire « {extra.label} » ({extra.name}) : lu et vérifié, conservé dans "
+                         "projets.parquet, mais affiché nulle part (show vide dans edition.yaml) ; ajoutez catalogue, "
+                         "dossier ou workbooks pour qu'il soit lu.")
+    return notes
 
 
 def structure_key(row) -> str:
