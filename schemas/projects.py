@@ -10,7 +10,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .checks import field, with_metadata_checks
+from .checks import extra_column, field, with_metadata_checks
+from .fields import FieldMeta
 
 
 class ProjectSubmission(pa.DataFrameModel):
@@ -49,6 +50,10 @@ class ProjectSubmission(pa.DataFrameModel):
         coerce = False
 
 
-def projects_schema() -> pa.DataFrameSchema:
-    """The validating schema: model types and nullability, checks and messages from the metadata."""
-    return with_metadata_checks(ProjectSubmission)
+def projects_schema(extras: dict[str, FieldMeta] | None = None) -> pa.DataFrameSchema:
+    """The validating schema: model types and nullability, checks and messages from the metadata; plus the
+    edition's extra fields (``edition.yaml`` → ``projects.extra_fields``), checked the same way."""
+    schema = with_metadata_checks(ProjectSubmission)
+    if extras:
+        schema = schema.add_columns({name: extra_column(meta) for name, meta in extras.items()})
+    return schema
