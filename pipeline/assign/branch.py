@@ -37,8 +37,9 @@ _WORSE = object()  # a node's rank levels are strictly worse than its parent's (
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
-              draw_index: int | None, worse, deadline: float | None = None) -> _Node | None | bool | object:
-    """A node's relaxation. ``inside``: when the parent's optimal flows for the rank levels include one that
+              draw_index: int | None, worse, deadline: float | None = None,
+              partial: list | None = None) -> _Node | None | bool | object:
+    """A node's relaxation (``partial``: see :func:`pipeline.assign.lexflow._lex_flow`, root only). ``inside``: when the parent's optimal flows for the rank levels include one that
     meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
     only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
     levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
@@ -66,7 +67,7 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
         # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
         # the counterfactuals quote it)
         return _warm(model, limits, parent, levels, draw_index, worse, deadline)
-    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline)
+    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline, partial=partial)
 
 
 def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
@@ -187,11 +188,23 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
+        partial = [] if ties and parent is None and not decisions and best is None else None
         if heuristic and best.face is not None and decisions == best.decisions:
             node = best  # the polished incumbent is this node's relaxation, already solved
         else:
             node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
-                             None if best is None else deadline)
+                             deadline if best is not None or partial is not None else None, partial)
+        if node is _STOPPED and best is None:
+            # the root's levels outlast the time limit: an incumbent from the levels solved so far (their values
+            # bound the optimum), else the root is solved whole
+            bound, flow = partial
+            stopped = _Node(bound, flow, model.lo, model.cap, {}, len(bound))
+            best = dive(model, stopped, levels, draw_index, deadline, lambda decided: _STOPPED)
+            if best is not None:
+                same = best.vector[:len(bound)] == bound and len(bound) < len(levels)
+                # (same values on the levels solved: nothing bounds the next rank level yet)
+                return _FlowResult(best, False, 1.0 if same else _gap(best.vector, bound), None, explored)
+            node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse)
         if node is _STOPPED:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
