@@ -31,6 +31,10 @@ from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 DIVE_AT = 0.5  # share of the time limit after which a search without a feasible leaf dives for one
+# share of the time limit granted past it to the rounds of the dive (see incumbent.dive: at 100 000 learners of the
+# minimums family the instant repair leaves 21 learners unranked, the rounds none but they take seconds); a 10 s
+# limit thus answers within about 15 s
+DIVE_GRACE = 0.5
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
@@ -106,12 +110,13 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
         else:
             low, found = middle, trial
     if found is None:
-        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline)
+        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline,
+                         floor=parent.vector[0])
     lo, cap, flow = found
     fixed_at = np.where((labels >= 0) & (labels <= low), labels, FREE).astype(np.int8)
     fixed_at[base_lo == base_cap] = -1
     return _lex_flow(model, lo, cap, levels[low + 1:], draw_index, worse, parent.vector[:low + 1], deadline,
-                     fixed_at, flow)
+                     fixed_at, flow, floor=parent.vector[low + 1])
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -130,7 +135,7 @@ class _FlowResult:
 
 
 def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, deadline: float,
-                      ties: bool) -> _FlowResult:
+                      ties: bool, grace: float = 0.0) -> _FlowResult:
     """Lexicographic optimum over the opened sets, best bound first. With ``ties``, nodes whose bound equals
     the incumbent are explored too, so that another optimum with a different opened set is detected.
 
@@ -152,7 +157,11 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     vector replaces it, so a search that completes returns the same leaf with or without it (a node with the
     decisions of a polished incumbent reuses it as its relaxation). Without an
     incumbent at the deadline the search goes on until it has one (``ties``) or raises
-    :class:`AssignmentTimeout` (counterfactuals)."""
+    :class:`AssignmentTimeout` (counterfactuals). The dive's rounds may run ``grace`` seconds past the deadline.
+
+    With ``ties``, the root's levels watch the deadline too (once a flow exists): when they outlast it, the
+    incumbent is dived for from the flow of the levels solved so far, whose values bound the optimum (the gap is
+    1 when the incumbent meets them all: nothing bounds the next level yet)."""
     heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None, bool]] = [((), 0, {}, None, True)]
     counter = 1
     best: _Node | None = None
@@ -174,7 +183,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if ties and best is None and root is not None and perf_counter() > dive_at:
             light = root.light()
             best = dive(model, root, levels, draw_index, deadline, lambda decided: _evaluate(
-                model, decided, light, False, levels, draw_index, None, deadline))
+                model, decided, light, False, levels, draw_index, None, deadline), grace=grace)
             heuristic, root = best is not None, None
         if perf_counter() > deadline and best is not None:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
@@ -199,7 +208,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             # bound the optimum), else the root is solved whole
             bound, flow = partial
             stopped = _Node(bound, flow, model.lo, model.cap, {}, len(bound))
-            best = dive(model, stopped, levels, draw_index, deadline, lambda decided: _STOPPED)
+            best = dive(model, stopped, levels, draw_index, deadline, lambda decided: _STOPPED, True, grace)
             if best is not None:
                 same = best.vector[:len(bound)] == bound and len(bound) < len(levels)
                 # (same values on the levels solved: nothing bounds the next rank level yet)
@@ -278,7 +287,7 @@ def _flow_solve(instance: Instance, homes: dict[str, str], time_limit: float) ->
     result = None
     draw_index = 0
     for draw_index in range(MAX_DRAWS):
-        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True)
+        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True, grace=DIVE_GRACE * time_limit)
         if result.node is None:
             raise InfeasibleAssignment(_diagnose(instance, lambda relaxed: _flow_feasible(relaxed, time_limit)))
         unique = result.unique

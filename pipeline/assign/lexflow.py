@@ -48,7 +48,8 @@ FREE = 127  # ``_Node.fixed_at`` of an arc still free in the face
 
 def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
               worse, prefix: tuple[int, ...] = (), deadline: float | None = None, fixed_at: np.ndarray | None = None,
-              flow: np.ndarray | None = None, partial: list | None = None) -> _Node | None | bool | object:
+              flow: np.ndarray | None = None, partial: list | None = None,
+              floor: int | None = None) -> _Node | None | bool | object:
     """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
 
     ``prefix``: the values of the levels before ``levels``, already optimal on (lo, cap), with ``fixed_at``
@@ -57,7 +58,9 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
     infeasible, False as soon as the values so far make ``worse(values)`` true, or :data:`_STOPPED` when
     ``deadline`` passes before a level (so that a time limit holds to within one level). With ``partial`` (a
     list), the deadline is only watched once some flow is known, and a stop appends to ``partial`` the values of
-    the levels solved so far (optimal: a lower bound) and that flow (within (lo, cap)).
+    the levels solved so far (optimal: a lower bound) and that flow (within (lo, cap)). ``floor``: a lower
+    bound on the first level's value (a parent's value there), which spares :func:`_zero_levels` its flows when
+    that level cannot be at its trivial bound.
     """
     n, t, h = model.n_nodes, model.tail, model.head
     base = model.n_free + 1
@@ -69,7 +72,8 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         fixed_at = fixed_at.copy()
     i = 0
     todo = len(levels) + (draw_index is not None)
-    zero = _zero_levels(model, lo, cap, levels, flow)
+    zero = None if floor is not None and levels and floor > levels[0][2] else _zero_levels(model, lo, cap,
+                                                                                               levels, flow)
     if zero is not None:
         i, lo, cap, flow, arcs = zero
         values += [constant for _, _, constant, _ in levels[:i]]
