@@ -175,7 +175,18 @@ def _zero_levels(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: lis
         except fl.Infeasible:
             return None
 
-    low, high, found = 0, len(arcs) + 1, None  # k = low holds (or is 0), k = high does not
+    # a quick necessary condition first: every class can still send its learners out once the +1 arcs of the
+    # first k levels are held at ``lo`` (a class of learners without any choice cannot avoid the unranked level)
+    classes = len(model.net.classes)
+    supply = model.supply[:classes]
+    room = cap.astype(np.float64)
+    high = len(arcs) + 1
+    for k, fixed in enumerate(arcs, 1):
+        room[fixed] = lo[fixed]
+        if (np.bincount(t, room, n)[:classes] < supply).any():
+            high = k
+            break
+    low, found = 0, None  # k = low holds (or is 0), k = high does not
     while high - low > 1:
         middle = (low + high) // 2
         trial = held(middle)
