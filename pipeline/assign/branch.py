@@ -31,10 +31,11 @@ from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 DIVE_AT = 0.5  # share of the time limit after which a search without a feasible leaf dives for one
-# share of the time limit granted past it to the rounds of the dive (see incumbent.dive: at 100 000 learners of the
-# minimums family the instant repair leaves 21 learners unranked, the rounds none but they take seconds); a 10 s
-# limit thus answers within about 15 s
+# time granted past the limit to the rounds of the dive (see incumbent.dive: at 100 000 learners of the minimums
+# family the instant repair leaves 21 learners unranked, the rounds none but they take about 6 s of CPU): half the
+# limit, at most DIVE_GRACE_MAX seconds; a 10 s limit thus answers within about 15 s on an idle machine
 DIVE_GRACE = 0.5
+DIVE_GRACE_MAX = 5.0
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
@@ -43,7 +44,8 @@ _WORSE = object()  # a node's rank levels are strictly worse than its parent's (
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
               draw_index: int | None, worse, deadline: float | None = None,
               partial: list | None = None) -> _Node | None | bool | object:
-    """A node's relaxation (``partial``: see :func:`pipeline.assign.lexflow._lex_flow`, root only). ``inside``: when the parent's optimal flows for the rank levels include one that
+    """A node's relaxation (``partial``: see :func:`pipeline.assign.lexflow._lex_flow`, root only).
+    ``inside``: when the parent's optimal flows for the rank levels include one that
     meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
     only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
     levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
@@ -287,7 +289,8 @@ def _flow_solve(instance: Instance, homes: dict[str, str], time_limit: float) ->
     result = None
     draw_index = 0
     for draw_index in range(MAX_DRAWS):
-        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True, grace=DIVE_GRACE * time_limit)
+        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True,
+                                   grace=min(DIVE_GRACE * time_limit, DIVE_GRACE_MAX))
         if result.node is None:
             raise InfeasibleAssignment(_diagnose(instance, lambda relaxed: _flow_feasible(relaxed, time_limit)))
         unique = result.unique
