@@ -51,7 +51,7 @@ def cmd_run(args) -> int:
         else:
             code = 0
         statuses = edition_status(edition, just_reproduced=frozenset(targets) if code == 0 else frozenset())
-        print_stages(edition, statuses, details_when_done=False)
+        print_stages(edition, statuses, details_when_done=False, debug=args.debug)
         for status in statuses:
             report = edition.outputs / status.stage.folder / "report.html"
             if status.state == "done" and report.exists():
@@ -64,7 +64,7 @@ def cmd_run(args) -> int:
     return worst
 
 
-def print_stages(edition, statuses, *, details_when_done: bool) -> None:
+def print_stages(edition, statuses, *, details_when_done: bool, debug: bool = False) -> None:
     """Each stage's state (a failed stage's problems one per line), the next action, and the home page."""
     from .cockpit.home import write_index
     from .cockpit.status import LABELS, next_action
@@ -74,6 +74,8 @@ def print_stages(edition, statuses, *, details_when_done: bool) -> None:
         print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
         for problem in status.problems:
             print(f"      - {problem}")
+        if debug and status.changed_files:
+            print(f"      (DVC : {status.changed_files})")
     print(f"  Prochaine action : {next_action(statuses)}")
     print(f"  Tableau de bord : {relative(write_index(edition, statuses), edition.root)}")
 
@@ -107,7 +109,7 @@ def cmd_status(args) -> int:
         edition = Edition.load(name, root)
         statuses = edition_status(edition)
         print(f"Édition {name} ({edition.title})")
-        print_stages(edition, statuses, details_when_done=True)
+        print_stages(edition, statuses, details_when_done=True, debug=args.debug)
         worst = max(worst, exit_code(statuses))
     return worst
 

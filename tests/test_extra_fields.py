@@ -71,10 +71,11 @@ def test_a_wrong_declaration_is_a_french_error_naming_the_key(spec, said):
 
 def demo_export_with_extra_column() -> tuple[bytes, list[str]]:
     """The demo's partner export with two more columns (accessibility, seats), as the form would write them;
-    and the values written for accessibility, row by row (a bad one on the third row)."""
+    and the values written for accessibility, row by row (a bad one on the third row, then one in eight: fewer
+    than a mass of rejections, which would stop the stage)."""
     text = (ROOT / "inputs" / "demo" / "depot_projets.csv").read_bytes().decode("cp1252")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    answers = ["Oui", "Non", "peut-être", ""] * len(rows)
+    answers = ["Oui", "Non", "peut-être", "", "Oui", "Non", "Oui", ""] * len(rows)
     rows[0] += [COLUMN, "Places assises"]
     for i, row in enumerate(rows[1:]):
         row += [answers[i], "12"]

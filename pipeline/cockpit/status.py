@@ -17,6 +17,7 @@ from pathlib import Path
 from ..contract.config import Edition, StageSpec
 from ..contract.paths import relative
 from ..contract.run import failure_file, previous_dir
+from . import reasons
 
 DONE, STALE, WAITING, FAILED = "done", "stale", "waiting", "failed"
 LABELS = {DONE: "à jour", STALE: "à relancer", WAITING: "en attente d'un fichier", FAILED: "en échec"}
@@ -31,6 +32,7 @@ class StageStatus:
     metrics: dict = field(default_factory=dict)
     missing: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # a failed stage's individual problems, one line each
+    changed_files: str = ""  # DVC's own list of what changed (``--debug`` only: never on the page)
     previous: list[str] = field(default_factory=list)  # a failed stage's last good report and workbooks (« périmé »)
 
     @property
@@ -98,6 +100,7 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
         statuses.append(status)
     dvc = dvc_status(edition.root, [target for s in ready
                                     if (target := f"{s.stage.name}@{edition.name}") not in just_reproduced])
+    lock = reasons.read_lock(edition.root)
     for status in ready:
         target = f"{status.stage.name}@{edition.name}"
         fail = failure_file(edition.root, edition.name, status.stage)
@@ -114,7 +117,9 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
             status.action = f"Corrigez : {record.get('message', '')} Puis relancez « stagesco run {edition.name} »."
         elif changed:
             status.state = STALE
-            status.detail = _changes(dvc.get(target, [])) or "jamais exécutée"
+            status.detail = (reasons.describe(edition, target, dvc.get(target, []), lock)
+                             or ("un résultat manque" if target in lock else "jamais exécutée"))
+            status.changed_files = _changes(dvc.get(target, []))
             status.action = f"Relancez « stagesco run {edition.name} » pour mettre à jour l'étape {status.stage.label}."
         if metrics_path.exists():
             status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))

@@ -28,8 +28,10 @@ def reason_kind(reason: str) -> str:
     return re.sub(r"\s+", " ", _VARYING.sub("…", str(reason))).strip()
 
 
-def check(reasons: Iterable[str], read: int, rule: dict, *, what: str, file: str, hint: str) -> None:
-    """Raise :class:`MassRejection` when one kind of reason covers more than the rule allows of ``read``."""
+def check(reasons: Iterable[str], read: int, rule: dict, *, what: str, file: str, hint: str,
+          feminine: bool = False) -> None:
+    """Raise :class:`MassRejection` when one kind of reason covers more than the rule allows of ``read``
+    (``what``: the plural noun counted; ``feminine`` for its agreement: « candidatures écartées »)."""
     if not rule or read <= 0:
         return
     share, least = float(rule["max_share"]), int(rule["min_count"])
@@ -37,6 +39,7 @@ def check(reasons: Iterable[str], read: int, rule: dict, *, what: str, file: str
     massive = [(kind, n) for kind, n in kinds.most_common() if n >= least and n > share * read]
     if massive:
         raise MassRejection(
-            f"Trop de {what} écartés pour une même raison (plus de {fr.percent(share)} des {fr.integer(read)} lus) : "
+            f"Trop de {what} écarté{'e' if feminine else ''}s pour une même raison (plus de {fr.percent(share)} des "
+            f"{fr.integer(read)} lu{'e' if feminine else ''}s) : "
             "l'étape s'arrête plutôt que de continuer sans eux", file=file, hint=hint,
             problems=[f"{fr.integer(n)} {what} ({fr.percent(n / read)}) : {kind}" for kind, n in massive])

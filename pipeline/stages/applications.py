@@ -160,7 +160,8 @@ def stop_mass_rejection(result: ApplicationsResult, rule: dict, file: str) -> No
     dropped = result.rejected[result.rejected["consequence"] == CHOICE_DROPPED]["reason"]
     rejections.check(dropped, len(result.export.choices), rule, what="choix", file=file, hint=hint)
     refused = result.rejected[result.rejected["consequence"] == SUBMISSION_REJECTED]["reason"]
-    rejections.check(refused, len(result.submissions), rule, what="candidatures", file=file, hint=hint)
+    rejections.check(refused, len(result.submissions), rule, what="candidatures", file=file, hint=hint,
+                     feminine=True)
 
 
 def non_respondent_policy(edition: Edition) -> str:

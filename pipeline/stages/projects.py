@@ -82,7 +82,7 @@ def ingest(edition: Edition) -> ProjectsResult:
         columns=["source_row", "column", "value", "reason"],
     )
     per_row = rejected.drop_duplicates(["source_row", "reason"])["reason"]
-    rejections.check(per_row, len(raw.rows), edition.params.data.get("mass_rejection") or {}, what="soumissions",
+    rejections.check(per_row, len(raw.rows), edition.params.data.get("mass_rejection") or {}, what="soumissions", feminine=True,
                      file=path.name, hint="Vérifiez que l'export est celui du formulaire de dépôt de cette édition et "
                                           "que la correspondance (mapping.yaml) suit ses libellés")
     return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=dates_notes + notes)
