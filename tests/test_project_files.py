@@ -111,3 +111,23 @@ def test_stage_deps_include_the_modules_it_imports():
     for module in ("pipeline/stages/eligibility.py", "pipeline/cli.py", "pipeline/cockpit/status.py",
                    "pipeline/repro/freeze.py"):  # a CLI or cockpit change never makes a stage stale
         assert module not in code
+
+
+def test_dvc_yaml_is_regenerated_only_when_a_source_changed(tmp_path, monkeypatch):
+    from pipeline.repro import dvcgen
+    from tests.conftest import copy_repo
+
+    root = copy_repo(tmp_path / "repo")
+    dvcgen.refresh(root)
+    assert (root / dvcgen.KEY_FILE).is_file()
+    real, calls = dvcgen.generate, []
+    monkeypatch.setattr(dvcgen, "generate", lambda r: calls.append(r) or real(r))
+    assert dvcgen.refresh(root) is False and calls == []  # nothing changed: the key matches, nothing is read
+    params = root / "params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("label: Éligibilité\n", "label: Éligibilité des projets\n"),
+                      encoding="utf-8")
+    assert dvcgen.refresh(root) is False and len(calls) == 1  # looked at again; labels are not in dvc.yaml
+    text = (root / "dvc.yaml").read_text(encoding="utf-8")
+    (root / "dvc.yaml").write_text(text + "# edited by hand\n", encoding="utf-8")
+    assert dvcgen.refresh(root) is True and (root / "dvc.yaml").read_text(encoding="utf-8") == text
+    assert len(calls) == 2

@@ -10,6 +10,7 @@ file; a test checks the committed one is current.
 from __future__ import annotations
 
 import ast
+import hashlib
 import copy
 import json
 from pathlib import Path
@@ -143,15 +144,43 @@ def optional_inputs(params: Params, stage, items: dict | None) -> dict:
     return items
 
 
+KEY_FILE = Path("state") / "dvcgen.key"  # what dvc.yaml was last generated from (sizes and times of its sources)
+
+
+def sources_key(root: Path) -> str:
+    """A fingerprint of everything ``generate`` reads: params.yaml, the notebooks and the code they import,
+    history/, each edition's folder (its edition.yaml, which files are present) and dvc.yaml itself, by
+    path, size and modification time: cheap to compute, and any edit changes it."""
+    paths = [root / "params.yaml", root / "dvc.yaml"]
+    for pattern in ("notebooks/*.ipynb", "pipeline/**/*.py", "schemas/**/*.py", "history/*", "inputs/*/*"):
+        paths += sorted(root.glob(pattern))
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        digest.update(f"{path.relative_to(root).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def refresh(root: Path | None = None) -> bool:
-    """Rewrite ``dvc.yaml`` if the stage table, the editions or the history files changed; True if rewritten."""
+    """Rewrite ``dvc.yaml`` if the stage table, the editions or the history files changed; True if rewritten.
+    Skips the generation (which reads every module's imports) when none of its sources changed since the
+    last call (:func:`sources_key`, kept in ``state/``)."""
     root = root or project_root()
     target = root / "dvc.yaml"
-    text = generate(root)
-    if target.exists() and target.read_text(encoding="utf-8") == text:
+    key_file = root / KEY_FILE
+    before = sources_key(root)
+    if target.exists() and key_file.is_file() and key_file.read_text(encoding="utf-8") == before:
         return False
-    target.write_text(text, encoding="utf-8")
-    return True
+    text = generate(root)
+    changed = not (target.exists() and target.read_text(encoding="utf-8") == text)
+    if changed:
+        target.write_text(text, encoding="utf-8")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(sources_key(root), encoding="utf-8")
+    return changed
 
 
 if __name__ == "__main__":
