@@ -54,6 +54,9 @@ class StageSpec:
     reads: tuple[str, ...]
     metrics: tuple[str, ...]
     mapping: bool = False
+    # Ways an edition may run this stage (``modes`` of the table, chosen by ``<stage>.mode`` in edition.yaml,
+    # the first being the default): (mode, needs, notebook); empty when the stage has one way.
+    modes: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     @property
     def notebook(self) -> str:
@@ -95,6 +98,9 @@ class Params:
                 reads=tuple(spec.get("reads") or ()),
                 mapping=bool(spec.get("mapping", False)),
                 metrics=tuple(spec.get("metrics") or ()),
+                modes=tuple((str(mode), tuple((how or {}).get("needs") or spec.get("needs") or ()),
+                             str((how or {}).get("notebook") or f"notebooks/{int(spec['number']):02d}_{name}.ipynb"))
+                            for mode, how in (spec.get("modes") or {}).items()),
             )
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
 
@@ -218,11 +224,51 @@ class Edition:
                               hint=f"Ajoutez followup_files.{key} dans params.yaml")
         return self.input_path("followup") / names[key]
 
+    @cached_property
+    def stages(self) -> list[StageSpec]:
+        """The stages this edition uses, in the table's order: ``stages:`` of edition.yaml (default: every
+        stage of params.yaml). A campaign without, say, an evaluation by the school lists the others."""
+        table = self.params.stages
+        chosen = self.config.get("stages")
+        if chosen is None:
+            return list(table.values())
+        where = f"inputs/{self.name}/{EDITION_FILE}"
+        if not isinstance(chosen, list) or not chosen:
+            raise ConfigError("« stages » doit être une liste d'étapes (ou être absent : toutes les étapes)", file=where)
+        unknown = [str(s) for s in chosen if s not in table]
+        if unknown:
+            raise ConfigError(f"Étape(s) inconnue(s) dans « stages » : {', '.join(unknown)}", file=where,
+                              hint=f"Étapes connues : {', '.join(table)}")
+        return [spec for name, spec in table.items() if name in chosen]
+
+    def stage_mode(self, stage: StageSpec) -> str | None:
+        """How this edition runs ``stage`` (``<stage>.mode`` of edition.yaml, default the table's first mode);
+        None for a stage with one way."""
+        if not stage.modes:
+            return None
+        known = [mode for mode, _, _ in stage.modes]
+        section = self.config.get(stage.name)
+        value = section.get("mode", known[0]) if isinstance(section, dict) else known[0]
+        if value not in known:
+            raise ConfigError(f"Mode « {value} » inconnu pour l'étape {stage.label} ({stage.name}.mode)",
+                              file=f"inputs/{self.name}/{EDITION_FILE}", hint=f"Modes possibles : {', '.join(known)}")
+        return str(value)
+
+    def stage_needs(self, stage: StageSpec) -> tuple[str, ...]:
+        """The export files (keys of ``editions.<e>.files``) the stage reads in this edition's mode."""
+        mode = self.stage_mode(stage)
+        return next((needs for m, needs, _ in stage.modes if m == mode), stage.needs)
+
+    def stage_notebook(self, stage: StageSpec) -> str:
+        """The notebook the stage runs in this edition's mode."""
+        mode = self.stage_mode(stage)
+        return next((notebook for m, _, notebook in stage.modes if m == mode), stage.notebook)
+
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
         uses it, then its declared exports. Its edition.yaml sections are params, not file deps."""
         paths = [self.inputs / MAPPING_FILE] if stage.mapping else []
-        paths += [self.input_path(key) for key in stage.needs]
+        paths += [self.input_path(key) for key in self.stage_needs(stage)]
         return paths
 
     def stage_reads(self, stage: StageSpec) -> list[Path]:

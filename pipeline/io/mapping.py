@@ -135,7 +135,10 @@ def section_fields(section: str) -> set[str]:
     from schemas.fields import table_fields
 
     if section in ("projects", "roster"):
-        return {m.name for m in table_fields(section)} - {"source_row", "project_code", "departement"}
+        extra = {m.name for m in table_fields("roster_conditions")} if section == "roster" else set()
+        return ({m.name for m in table_fields(section)} | extra) - {"source_row", "project_code", "departement"}
+    if section == "placements":
+        return {m.name for m in table_fields(section)} - {"source_row"}
     if section == "applications":
         from .moodle import IDENTITY_LABELS
 
@@ -143,7 +146,7 @@ def section_fields(section: str) -> set[str]:
     return set(ADJUSTMENT_FIELDS)
 
 
-SECTIONS = ("projects", "roster", "applications", "adjustments")
+SECTIONS = ("projects", "roster", "applications", "placements", "adjustments")
 
 
 def load_mapping(source, file: str = "mapping.yaml") -> dict:
