@@ -231,11 +231,14 @@ def demo_files(root: Path) -> dict[str, bytes]:
     people = learners(rng)
     files = {"definitions_stage.csv": google_forms_csv(offers), "promotion.csv": roster_csv(people),
              "placements.csv": placements_csv(people, offers),
-             "ajustements.csv": excel_fr_csv(["Identifiant apprenant", "Code projet", "Type", "Motif"], []),
              "cle_pseudonymes.txt": KEY.encode("utf-8")}
     with workspace(root, files, EDITION) as edition:
         checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
         files["decisions_commission.xlsx"] = filled_decisions(edition, checked)
+    # The coordinator's one adjustment: a learner kept out of a structure where they volunteer.
+    codes = dict(zip(checked.projects["structure_name"], checked.projects["project_code"]))
+    files["ajustements.csv"] = excel_fr_csv(["Identifiant apprenant", "Code projet", "Type", "Motif"], [
+        [people[0]["learner_id"], codes[HOSTS[2][0]], "exclure", "bénévole dans cette structure (conflit d'intérêts)"]])
     with workspace(root, files, EDITION) as edition:
         decided = commission_stage.ingest(edition, checked.projects)
         result = placements.ingest(edition, decided.retained)

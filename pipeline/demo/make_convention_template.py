@@ -153,7 +153,7 @@ def build() -> bytes:
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
     _page_numbers(document)
     document.add_heading("{{ words.title }}", level=1)
-    document.add_paragraph("{{ edition_title }} — projet {{ project.code }}")
+    document.add_paragraph("{{ edition_title }} — {{ words.offer }} {{ project.code }}")
     document.add_paragraph("Entre les soussignés :")
     document.add_paragraph(
         "L'établissement de formation : {{ school.name }}, {{ school.address }} (courriel : {{ school.email }}), "

@@ -240,7 +240,8 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     if violations:  # an independent re-check of every constraint: never publish a wrong assignment
         raise StagescoError("Affectation incohérente (contrôle indépendant) : " + " ; ".join(violations[:5]))
     reasons = explain(instance, solution, time_limit=cfg["time_limit"]) if published is None else {}
-    table = result_table(instance, solution, reasons, roster, retained, published)
+    own = (edition.config.get("applications") or {}).get("mode") == "placements"
+    table = result_table(instance, solution, reasons, roster, retained, published, own)
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
                             published=published, withdrawn=withdrawn)
@@ -253,7 +254,9 @@ def rank_text(rank: int, ranks: int) -> str:
 
 
 def result_table(instance: Instance, solution: Solution, reasons: dict, roster: pd.DataFrame,
-                 retained: pd.DataFrame, published: dict | None = None) -> pd.DataFrame:
+                 retained: pd.DataFrame, published: dict | None = None, own: bool = False) -> pd.DataFrame:
+    """One row per learner. ``own``: learners brought their own placement (stage 40 in placements mode):
+    rank 1 reads « placement déclaré »."""
     titles = dict(zip(retained["project_code"], retained["title"]))
     people = roster.set_index("learner_id")
     employer = {p.learner: p.project for p in instance.fixed if p.reason == EMPLOYER_FIXED}
@@ -264,8 +267,12 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
         why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
         if not learner.preferences:
             why = ["aucune candidature valide : placé(e) sur un projet ouvert à sa filière qui avait de la place"]
+        label = rank_text(rank, instance.ranks)
+        if own and rank == 1:
+            label = "placement déclaré"
         if employer.get(learner.id) == project:
             why = [f"{EMPLOYER_FIXED} : {people.loc[learner.id, 'employer']}"]
+            label = "structure employeuse"
         if published is not None:  # after publication: keep the announced project unless a withdrawal forbids it
             why = ([f"affectation publiée ({published[learner.id]}) maintenue"] if published[learner.id] == project else
                    [f"déplacé(e) après un ou plusieurs retraits (projet publié : {published[learner.id]}) : garder chacun "
@@ -274,7 +281,7 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
                      "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,
-                     "rank_label": rank_text(rank, instance.ranks), "explanation": "\n".join(why)})
+                     "rank_label": label, "explanation": "\n".join(why)})
     return pd.DataFrame(rows)
 
 

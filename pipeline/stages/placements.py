@@ -126,8 +126,9 @@ def ingest(edition: Edition, catalogue: pd.DataFrame) -> PlacementsResult:
     raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
     formats = list(source.get("date_formats") or DATE_FORMATS)
-    placed, row_rejections = validate(raw, section.get("fields") or {}, roster, outcomes, as_catalogue_with_structure(catalogue),
-                                      formats, f"inputs/{edition.name}/{MAPPING_FILE}")
+    catalogue = as_catalogue_with_structure(catalogue)
+    placed, row_rejections = validate(raw, section.get("fields") or {}, roster, outcomes, catalogue, formats,
+                                      f"inputs/{edition.name}/{MAPPING_FILE}")
     people = roster.set_index("learner_id")
     subs = pd.DataFrame({"learner_id": placed["learner_id"], "status": "retenue", "response": placed["learner_id"],
                          "source_row": placed["source_row"]})
@@ -137,7 +138,8 @@ def ingest(edition: Edition, catalogue: pd.DataFrame) -> PlacementsResult:
                          ignore_index=True).sort_values("learner_id", kind="stable").reset_index(drop=True)
     return PlacementsResult(roster=roster, preferences=preferences, outcomes=outcomes[OUTCOME_COLUMNS],
                             rejected=rejected.sort_values(["file", "source_row"], kind="stable").reset_index(drop=True),
-                            non_respondents=without_placement(roster, placed, row_rejections), placements_raw=raw,
+                            non_respondents=without_placement(roster, placed, row_rejections, catalogue),
+                            placements_raw=raw,
                             roster_rows_read=len(roster_raw.rows))
 
 
@@ -259,8 +261,11 @@ def _offer(text: dict, by_code: dict, by_structure: dict):
     return found[0], None, "structure_name"
 
 
-def without_placement(roster: pd.DataFrame, placed: pd.DataFrame, rejections: list[dict]) -> pd.DataFrame:
-    """The learners to place without an accepted placement, with why."""
+def without_placement(roster: pd.DataFrame, placed: pd.DataFrame, rejections: list[dict],
+                      catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The learners to place without an accepted placement, with why (a learner whose employer carries a
+    retained offer is said so: the assignment's employer rule « fix » places them there)."""
+    offers = {} if catalogue is None else {fold(str(r.structure_name or "")): r.project_code for r in catalogue.itertuples()}
     done = set(placed["learner_id"])
     rows_of: dict[str, list[int]] = {}
     for r in rejections:
@@ -273,6 +278,10 @@ def without_placement(roster: pd.DataFrame, placed: pd.DataFrame, rejections: li
         lines = sorted(set(rows_of.get(learner.learner_id, [])))
         reason = (f"placement rejeté : ligne(s) {', '.join(map(str, lines))} (motifs dans les rejets)" if lines
                   else "aucun placement dans le fichier des placements")
+        employer = fold(learner.employer) if isinstance(learner.employer, str) else ""
+        if employer in offers:
+            reason += (f" ; sa structure employeuse porte l'offre {offers[employer]} : la règle employeur « fix » "
+                       "de l'affectation l'y place")
         rows.append({"learner_id": learner.learner_id, "last_name": learner.last_name, "first_name": learner.first_name,
                      "email": learner.email, "track": learner.track, "reason": reason})
     return pd.DataFrame(rows, columns=NON_RESPONDENT_COLUMNS)

@@ -55,7 +55,7 @@ def write_outputs(result: PlacementsResult, out: Path) -> None:
         Sheet("Rejets", result.rejected[REJECTED_COLUMNS], labels=LABELS),
         Sheet("Candidatures remplacées", pd.DataFrame(columns=SUPERSEDED_COLUMNS), labels=LABELS),
     ])
-    missing = [f"{r.learner_id} : {r.reason}" for r in result.non_respondents.itertuples()]
+    missing = [f"{r.learner_id} : {r.reason}" for r in result.non_respondents.itertuples() if "« fix »" not in r.reason]
     write_metrics(out, result.metrics, [f"Apprenant sans placement — {m}" for m in missing] + result.notes)
 
 
