@@ -9,7 +9,7 @@ STAMP := $(VENV)/.stagesco-installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test test-fast bench demo lock clean
+.PHONY: help setup run run-all test test-fast bench demo lock clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml uv.lock
 
 setup: $(STAMP) ## create .venv and install the locked dependencies (uv.lock) and the Jupyter kernel
 
-run: setup ## run the pipeline on every edition of params.yaml (the demo), then list the reports
+run: setup ## run the pipeline on the demo edition, then list its reports
+	$(BIN)/stagesco run demo
+
+run-all: setup ## run the pipeline on every edition of params.yaml (every demo campaign)
 	$(BIN)/stagesco run
 
 test: setup ## run every test, the slow ones (real DVC + Jupyter pipeline) included

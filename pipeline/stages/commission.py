@@ -20,6 +20,8 @@ from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..io.normalise import clean_text, fold, parse_integer
 from ..io.readers import read_table
+from ..io import fr
+from ..io import tracks as track_words
 from ..io.validation import row_key
 from .eligibility import as_list
 from .eligibility_report import DECISION_FACTS, DECISION_INPUTS
@@ -73,7 +75,7 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
                                     file=path.name, hint="Repartez du classeur decisions_commission.xlsx généré par l'étape Éligibilité")
     vocab = edition.vocabulary
     decisions = {fold(v): k for k, v in vocab["decisions"].items()}
-    tracks_open = {fold(v): k for k, v in vocab["tracks_open"].items()}
+    tracks = edition.tracks
     trainers = {fold(t): t for t in edition.section("commission").get("trainers") or []}
     known = eligibility.set_index("project_code")
     errors: list[str] = []
@@ -102,9 +104,10 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
             if why:
                 errors.append(f"{where} : effectif retenu {why}")
         raw_tracks = cell(row, "tracks_open")
-        track_code = tracks_open.get(fold(raw_tracks)) if raw_tracks.strip() else None
-        if raw_tracks.strip() and track_code is None:
-            errors.append(f"{where} : filières « {raw_tracks} » hors liste ({', '.join(vocab['tracks_open'].values())})")
+        open_codes = track_words.parse(raw_tracks, tracks) if raw_tracks.strip() else []
+        if open_codes is None:
+            errors.append(f"{where} : filières « {raw_tracks} » hors de celles de la promotion "
+                          f"({', '.join(track_words.choices(tracks))}, ou plusieurs séparées par « et »)")
         raw_trainer = cell(row, "trainer")
         trainer = trainers.get(fold(raw_trainer)) if raw_trainer.strip() else None
         if raw_trainer.strip() and trainer is None:
@@ -126,7 +129,7 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
             errors.append(f"{where} : projet non retenu sans motivation (elle est reprise dans le courriel au partenaire)")
         records.append({"project_code": code, "decision_code": decision, "decision": vocab["decisions"].get(decision, raw_decision),
                         "decided_team_min": low, "decided_team_max": high,
-                        "tracks_open": ["ES", "EJE"] if track_code == "both" else [track_code] if track_code else [],
+                        "tracks_open": open_codes or [],
                         "trainer": trainer, "motivation": motivation, "source_row": line})
     missing = [c for c in known.index if c not in seen]
     errors += [f"projet {c} absent du classeur (toutes les lignes du dossier doivent y figurer)" for c in missing]
@@ -161,6 +164,26 @@ def warnings(table: pd.DataFrame, edition: Edition) -> list[str]:
     for trainer, count in retained["trainer"].value_counts().sort_index().items():
         if count > limit:
             out.append(f"{trainer} est formateur référent de {count} projets (au-delà de {limit})")
+    return out + capacity_warnings(retained, edition)
+
+
+def capacity_warnings(retained: pd.DataFrame, edition: Edition) -> list[str]:
+    """Places (decided maximums) that fall short of the learners the edition expects (``commission.
+    expected_learners``), per track and overall: found here, not at the assignment."""
+    expected = {str(t): int(n) for t, n in (edition.section("commission").get("expected_learners") or {}).items()}
+    out = []
+    advice = "retenez d'autres projets ou élargissez des effectifs, sinon l'affectation sera impossible"
+    for track in edition.tracks:
+        if track not in expected:
+            continue
+        places = int(retained.loc[retained["tracks_open"].map(lambda t, k=track: k in list(t)), "decided_team_max"].sum())
+        if places < expected[track]:
+            out.append(f"Filière {track} : {fr.count(places, 'place')} au plus dans les projets qui lui sont ouverts "
+                       f"pour {fr.count(expected[track], 'apprenant attendu', 'apprenants attendus')} : {advice}")
+    total, learners = int(retained["decided_team_max"].sum()), sum(expected.values())
+    if expected and total < learners:
+        out.append(f"{fr.count(total, 'place')} au plus dans les projets retenus pour "
+                   f"{fr.count(learners, 'apprenant attendu', 'apprenants attendus')} : {advice}")
     return out
 
 
