@@ -33,7 +33,7 @@ def test_every_yaml_example_of_the_readme_loads_through_the_mapping_loader():
     sections = set()
     for example in examples:
         sections |= set(load_mapping(example, "README.md"))
-    assert sections == {"projects", "roster", "applications", "adjustments"}
+    assert sections == {"projects", "roster", "applications", "placements", "adjustments"}
 
 
 def test_the_demo_mapping_loads():

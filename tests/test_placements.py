@@ -236,3 +236,10 @@ def test_start_dates_spread(tmp_path):
 
     assert len(set(cnam.start_dates())) > 3 and min(cnam.start_dates()) >= date(2026, 11, 2)
     assert max(cnam.start_dates()) - min(cnam.start_dates()) >= timedelta(weeks=4)
+
+
+def test_demo_cnam_inputs_are_what_the_seeded_generator_writes():
+    from pipeline.demo import cnam
+
+    for name, data in cnam.demo_files(ROOT).items():
+        assert (ROOT / "inputs" / cnam.EDITION / name).read_bytes() == data, f"run `make demo`: {name} is stale"

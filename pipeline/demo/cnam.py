@@ -65,7 +65,9 @@ FORM = [
     ("referent_email", "Adresse e-mail du tuteur"), ("referent_phone", "Téléphone du tuteur"),
     ("referent_available", "Le tuteur sera-t-il présent pendant toute la durée du stage ?"),
     ("title", "Intitulé du projet collectif confié au stagiaire"), ("description", "Activités confiées au stagiaire"),
-    ("public", "Publics accompagnés"), ("competences", "Compétences visées"), ("hours", "Durée du stage (heures)"),
+    ("public", "Publics accompagnés"), ("issue", "Problématique d'insertion"),
+    ("mediation", "Forme de l'action collective"), ("challenges", "Enjeux pour le stagiaire"),
+    ("competences", "Compétences visées"), ("hours", "Durée du stage (heures)"),
     ("team_min", "Nombre de stagiaires"), ("team_max", "Nombre de stagiaires (maximum)"), ("tracks", "Formation"),
     ("consent", "J'accepte que ces données soient traitées par le Cnam"),
 ]
@@ -95,6 +97,10 @@ def definitions(rng: random.Random) -> list[dict]:
             "title": PROJECTS[i], "description": "Immersion de quinze jours, puis conduite d'une action collective "
             "d'insertion avec le tuteur ; observation d'entretiens et accueil du public.",
             "public": "Personnes éloignées de l'emploi",
+            "issue": "Retour à l'emploi de personnes cumulant des difficultés sociales et professionnelles",
+            "mediation": rng.choice(["atelier collectif hebdomadaire", "groupe de parole", "chantier collectif",
+                                     "forum et rencontres avec des employeurs"]),
+            "challenges": "S'approprier la conduite d'un projet et en saisir les enjeux",
             "competences": "Conduite de projet, Connaissance des publics" + (", Travail en partenariat" if i % 3 == 0 else ""),
             "hours": "560", "team_min": "1", "team_max": "1", "tracks": "Licence professionnelle intervention sociale",
             "consent": "Oui", "referent_available": "Oui",
