@@ -63,7 +63,7 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
         if params.data["stages"][name].get("history"):
             assert "${item.earlier0}" in dvc[name]["do"]["deps"]
         assert stage.notebook in spec["deps"]
-        assert all(notebook in spec["deps"] for _, _, notebook in stage.modes)
+        assert all(mode.notebook in spec["deps"] for mode in stage.modes)
         assert "uv.lock" in spec["deps"], "library versions shape the outputs: uv.lock is a dep of every stage"
         for e, ed in using.items():  # each edition's own files, through ${item.files.<key>} or ${item.need<i>}
             item = dvc[name]["foreach"][e] if isinstance(dvc[name]["foreach"], dict) else params.editions[e]

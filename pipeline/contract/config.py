@@ -8,7 +8,7 @@ named in ``params.yaml`` under ``editions.<edition>.files``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +43,17 @@ def read_yaml(path: Path) -> Any:
 
 
 @dataclass(frozen=True)
+class StageMode:
+    """One way of running a stage (``modes`` of the stage table): its name, the export files it reads, its
+    notebook and the stage's French label in that mode."""
+
+    name: str
+    needs: tuple[str, ...]
+    notebook: str
+    label: str
+
+
+@dataclass(frozen=True)
 class StageSpec:
     """One row of the stage contract (``params.yaml`` → ``stages``)."""
 
@@ -57,7 +68,7 @@ class StageSpec:
     mapping: bool = False
     # Ways an edition may run this stage (``modes`` of the table, chosen by ``<stage>.mode`` in edition.yaml,
     # the first being the default): (mode, needs, notebook); empty when the stage has one way.
-    modes: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    modes: tuple[StageMode, ...] = ()
 
     @property
     def notebook(self) -> str:
@@ -99,8 +110,9 @@ class Params:
                 reads=tuple(spec.get("reads") or ()),
                 mapping=bool(spec.get("mapping", False)),
                 metrics=tuple(spec.get("metrics") or ()),
-                modes=tuple((str(mode), tuple((how or {}).get("needs") or spec.get("needs") or ()),
-                             str((how or {}).get("notebook") or f"notebooks/{int(spec['number']):02d}_{name}.ipynb"))
+                modes=tuple(StageMode(str(mode), tuple((how or {}).get("needs") or spec.get("needs") or ()),
+                                      str((how or {}).get("notebook") or f"notebooks/{int(spec['number']):02d}_{name}.ipynb"),
+                                      str((how or {}).get("label") or spec["label"]))
                             for mode, how in (spec.get("modes") or {}).items()),
             )
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
@@ -252,7 +264,7 @@ class Edition:
     def stages(self) -> list[StageSpec]:
         """The stages this edition uses, in the table's order: ``stages:`` of edition.yaml (default: every
         stage of params.yaml). A campaign without, say, an evaluation by the school lists the others."""
-        table = self.params.stages
+        table = {name: self._in_mode(spec) for name, spec in self.params.stages.items()}
         chosen = self.config.get("stages")
         if chosen is None:
             return list(table.values())
@@ -265,12 +277,18 @@ class Edition:
                               hint=f"Étapes connues : {', '.join(table)}")
         return [spec for name, spec in table.items() if name in chosen]
 
+    def _in_mode(self, stage: StageSpec) -> StageSpec:
+        """The stage as this edition runs it: its label is the mode's (« Placements des apprenants »)."""
+        mode = self.stage_mode(stage)
+        label = next((m.label for m in stage.modes if m.name == mode), stage.label)
+        return stage if label == stage.label else replace(stage, label=label)
+
     def stage_mode(self, stage: StageSpec) -> str | None:
         """How this edition runs ``stage`` (``<stage>.mode`` of edition.yaml, default the table's first mode);
         None for a stage with one way."""
         if not stage.modes:
             return None
-        known = [mode for mode, _, _ in stage.modes]
+        known = [mode.name for mode in stage.modes]
         section = self.config.get(stage.name)
         value = section.get("mode", known[0]) if isinstance(section, dict) else known[0]
         if value not in known:
@@ -281,12 +299,12 @@ class Edition:
     def stage_needs(self, stage: StageSpec) -> tuple[str, ...]:
         """The export files (keys of ``editions.<e>.files``) the stage reads in this edition's mode."""
         mode = self.stage_mode(stage)
-        return next((needs for m, needs, _ in stage.modes if m == mode), stage.needs)
+        return next((m.needs for m in stage.modes if m.name == mode), stage.needs)
 
     def stage_notebook(self, stage: StageSpec) -> str:
         """The notebook the stage runs in this edition's mode."""
         mode = self.stage_mode(stage)
-        return next((notebook for m, _, notebook in stage.modes if m == mode), stage.notebook)
+        return next((m.notebook for m in stage.modes if m.name == mode), stage.notebook)
 
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage

@@ -50,6 +50,7 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
     if stage.name not in {s.name for s in edition.stages}:
         raise StagescoError(f"L'édition {edition_name} n'utilise pas l'étape {stage.label}", file="edition.yaml",
                             hint=f"Étapes de l'édition (stages:) : {', '.join(s.name for s in edition.stages)}")
+    stage = next(s for s in edition.stages if s.name == stage.name)  # as the edition runs it (its mode's label)
     notebook = root / edition.stage_notebook(stage)
     staging = state_dir(edition_name, root) / "staging" / stage.name
     executed = state_dir(edition_name, root) / "notebooks" / notebook.name

@@ -78,7 +78,7 @@ def generate(root: Path | None = None) -> str:
     stages = {}
     for name, stage in params.stages.items():
         spec = params.data["stages"][name]
-        notebooks = sorted({stage.notebook, *(notebook for _, _, notebook in stage.modes)})
+        notebooks = sorted({stage.notebook, *(mode.notebook for mode in stage.modes)})
         deps = [*notebooks, "uv.lock"]
         if stage.mapping:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")

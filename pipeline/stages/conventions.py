@@ -42,7 +42,7 @@ from ..io.validation import row_key
 from ..io.workbook import Sheet
 from .eligibility import as_list
 
-TRACKING_KEY = "tracking"  # editions.<e>.files.tracking in params.yaml
+TRACKING_KEY = "tracking"  # followup_files.tracking in params.yaml: the filled workbook in the follow-up folder
 DEFAULT_TEMPLATE = STAGE_TEMPLATES / "convention.docx"
 
 # The documents tracked per convention, in their required order (default: the signature circuit of a
@@ -511,7 +511,7 @@ def _opening(edition: Edition) -> date | None:
 
 def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame,
            outcomes: pd.DataFrame | None = None) -> ConventionsResult:
-    return read_tracking(edition.input_path(TRACKING_KEY), edition, projects, assignment, outcomes)
+    return read_tracking(edition.followup_path(TRACKING_KEY), edition, projects, assignment, outcomes)
 
 
 def messages(result: ConventionsResult) -> list[str]:
