@@ -113,5 +113,7 @@ def test_status_and_home_page_show_every_stage_done(cnam_run):
 
     status = stagesco(cnam_run, "status", EDITION)
     assert "Toutes les étapes sont à jour" in status.stdout
+    assert "40 Placements des apprenants : à jour" in status.stdout  # the stage as this edition's mode names it
     home = (cnam_run / "outputs" / EDITION / "index.html").read_text(encoding="utf-8")
-    assert "Candidatures" in home
+    assert "Placements des apprenants" in home and "Candidatures" not in home
+    assert "premier début de stage possible" in home  # the edition's own calendar words
