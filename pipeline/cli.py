@@ -28,16 +28,13 @@ def cmd_run(args) -> int:
     _refresh_dvc_yaml(root)
     params = Params.load(root)
     editions = [args.edition] if args.edition else list(params.editions)
-    stages = list(params.stages.values())
-    if args.stage:
-        first = params.stage(args.stage).number
-        stages = [s for s in stages if s.number >= first]
+    first = params.stage(args.stage).number if args.stage else 0
     worst = 0
     for name in editions:
         edition = Edition.load(name, root)
         _track_new_files(edition)
         targets = []
-        for stage in stages:
+        for stage in [s for s in edition.stages if s.number >= first]:  # the stages this edition uses
             if any(not p.exists() for p in edition.stage_inputs(stage)):
                 break
             targets.append(f"{stage.name}@{name}")

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 import yaml
 
-from pipeline.contract.config import Params
+from pipeline.contract.config import Edition, Params
 from pipeline.contract.errors import StagescoError
 from pipeline.contract.runner import check_parameters
 from pipeline.demo.build import demo_files
@@ -53,19 +53,25 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
         assert (ROOT / stage.notebook).is_file(), stage.notebook
         spec = dvc[name]["do"]
         assert spec["cmd"] == f"python -m pipeline.contract.run {name} ${{key}}"
-        if params.data["stages"][name].get("history") or stage.optional:  # per-edition deps: a literal foreach
-            assert sorted(dvc[name]["foreach"]) == sorted(params.editions)
-            if stage.optional:
-                assert all(f"optional_{key}" in item for item in dvc[name]["foreach"].values() for key in stage.optional)
-            else:
-                assert "${item.earlier0}" in dvc[name]["do"]["deps"]
+        editions = {e: Edition.load(e, ROOT) for e in params.editions}
+        using = {e: ed for e, ed in editions.items() if name in {s.name for s in ed.stages}}
+        uniform = len(using) == len(editions) and len({ed.stage_needs(stage) for ed in using.values()}) == 1
+        if params.data["stages"][name].get("history") or not uniform:  # per-edition deps: a literal foreach
+            assert sorted(dvc[name]["foreach"]) == sorted(using)
         else:
             assert dvc[name]["foreach"] == "${editions}"
+        if params.data["stages"][name].get("history"):
+            assert "${item.earlier0}" in dvc[name]["do"]["deps"]
         assert stage.notebook in spec["deps"]
+        assert all(mode.notebook in spec["deps"] for mode in stage.modes)
         assert "uv.lock" in spec["deps"], "library versions shape the outputs: uv.lock is a dep of every stage"
-        for key in stage.needs:
-            assert (f"${{item.optional_{key}}}" if key in stage.optional else f"inputs/${{key}}/${{item.files.{key}}}") \
-                in spec["deps"]
+        for e, ed in using.items():  # each edition's own files, through ${item.files.<key>} or ${item.need<i>}
+            item = dvc[name]["foreach"][e] if isinstance(dvc[name]["foreach"], dict) else params.editions[e]
+            files = params.edition_files(e)
+            for key in ed.stage_needs(stage):
+                assert (f"inputs/${{key}}/${{item.files.{key}}}" in spec["deps"]
+                        or any(item.get(f"need{i}") == files[key] and f"inputs/${{key}}/${{item.need{i}}}" in spec["deps"]
+                               for i in range(len(ed.stage_needs(stage)))))
         edition_params = [p for p in spec["params"] if isinstance(p, dict)][0]["inputs/${key}/edition.yaml"]
         assert sorted(edition_params) == sorted(stage.config)
         assert f"stages.{name}" in spec["params"]

@@ -32,7 +32,8 @@ def today() -> date:
 
 def calendar(edition: Edition, now: date) -> list[dict]:
     items = []
-    labels = edition.params.data.get("calendar_labels") or {}
+    # params.yaml's labels, then the edition's own words (calendar_labels of edition.yaml: another campaign)
+    labels = {**(edition.params.data.get("calendar_labels") or {}), **(edition.config.get("calendar_labels") or {})}
     for key in (edition.config.get("calendar") or {}):
         when = edition.when(key).date()
         items.append({"sort": when, "date": fr.day(when), "label": labels.get(key, key),

@@ -79,7 +79,7 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
     statuses: list[StageStatus] = []
     ready = []
     blocked = False
-    for stage in params.stages.values():
+    for stage in edition.stages:
         missing = [p for p in edition.stage_inputs(stage) if not p.exists()]
         if blocked or missing:
             status = StageStatus(stage, WAITING, missing=missing)

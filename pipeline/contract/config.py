@@ -8,7 +8,7 @@ named in ``params.yaml`` under ``editions.<edition>.files``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +43,17 @@ def read_yaml(path: Path) -> Any:
 
 
 @dataclass(frozen=True)
+class StageMode:
+    """One way of running a stage (``modes`` of the stage table): its name, the export files it reads, its
+    notebook and the stage's French label in that mode."""
+
+    name: str
+    needs: tuple[str, ...]
+    notebook: str
+    label: str
+
+
+@dataclass(frozen=True)
 class StageSpec:
     """One row of the stage contract (``params.yaml`` → ``stages``)."""
 
@@ -56,6 +67,9 @@ class StageSpec:
     metrics: tuple[str, ...]
     mapping: bool = False
     optional: tuple[str, ...] = ()  # keys of ``needs`` the stage runs without (it says so in its report)
+    # Ways an edition may run this stage (``modes`` of the table, chosen by ``<stage>.mode`` in edition.yaml,
+    # the first being the default): (mode, needs, notebook); empty when the stage has one way.
+    modes: tuple[StageMode, ...] = ()
 
     @property
     def notebook(self) -> str:
@@ -98,6 +112,10 @@ class Params:
                 mapping=bool(spec.get("mapping", False)),
                 metrics=tuple(spec.get("metrics") or ()),
                 optional=tuple(spec.get("optional") or ()),
+                modes=tuple(StageMode(str(mode), tuple((how or {}).get("needs") or spec.get("needs") or ()),
+                                      str((how or {}).get("notebook") or f"notebooks/{int(spec['number']):02d}_{name}.ipynb"),
+                                      str((how or {}).get("label") or spec["label"]))
+                            for mode, how in (spec.get("modes") or {}).items()),
             )
             unknown = set(out[name].optional) - set(out[name].needs)
             if unknown:
@@ -254,12 +272,60 @@ class Edition:
         files = self.params.edition_files(self.name)
         return key in files and (self.inputs / files[key]).exists()
 
+    @cached_property
+    def stages(self) -> list[StageSpec]:
+        """The stages this edition uses, in the table's order: ``stages:`` of edition.yaml (default: every
+        stage of params.yaml). A campaign without, say, an evaluation by the school lists the others."""
+        table = {name: self._in_mode(spec) for name, spec in self.params.stages.items()}
+        chosen = self.config.get("stages")
+        if chosen is None:
+            return list(table.values())
+        where = f"inputs/{self.name}/{EDITION_FILE}"
+        if not isinstance(chosen, list) or not chosen:
+            raise ConfigError("« stages » doit être une liste d'étapes (ou être absent : toutes les étapes)", file=where)
+        unknown = [str(s) for s in chosen if s not in table]
+        if unknown:
+            raise ConfigError(f"Étape(s) inconnue(s) dans « stages » : {', '.join(unknown)}", file=where,
+                              hint=f"Étapes connues : {', '.join(table)}")
+        return [spec for name, spec in table.items() if name in chosen]
+
+    def _in_mode(self, stage: StageSpec) -> StageSpec:
+        """The stage as this edition runs it: its label is the mode's (« Placements des apprenants »)."""
+        mode = self.stage_mode(stage)
+        label = next((m.label for m in stage.modes if m.name == mode), stage.label)
+        return stage if label == stage.label else replace(stage, label=label)
+
+    def stage_mode(self, stage: StageSpec) -> str | None:
+        """How this edition runs ``stage`` (``<stage>.mode`` of edition.yaml, default the table's first mode);
+        None for a stage with one way."""
+        if not stage.modes:
+            return None
+        known = [mode.name for mode in stage.modes]
+        section = self.config.get(stage.name)
+        value = section.get("mode", known[0]) if isinstance(section, dict) else known[0]
+        if value not in known:
+            raise ConfigError(f"Mode « {value} » inconnu pour l'étape {stage.label} ({stage.name}.mode)",
+                              file=f"inputs/{self.name}/{EDITION_FILE}", hint=f"Modes possibles : {', '.join(known)}")
+        return str(value)
+
+    def stage_needs(self, stage: StageSpec) -> tuple[str, ...]:
+        """The export files (keys of ``editions.<e>.files``) the stage reads in this edition's mode; an optional
+        one (``optional`` of the stage table) only when the edition has it."""
+        mode = self.stage_mode(stage)
+        keys = next((m.needs for m in stage.modes if m.name == mode), stage.needs)
+        return tuple(key for key in keys if key not in stage.optional or self.has_input(key))
+
+    def stage_notebook(self, stage: StageSpec) -> str:
+        """The notebook the stage runs in this edition's mode."""
+        mode = self.stage_mode(stage)
+        return next((m.notebook for m in stage.modes if m.name == mode), stage.notebook)
+
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
         uses it, then its declared exports — an optional one (``optional`` in the stage table) only when the
         edition declares it and it is there. Its edition.yaml sections are params, not file deps."""
         paths = [self.inputs / MAPPING_FILE] if stage.mapping else []
-        paths += [self.input_path(key) for key in stage.needs if key not in stage.optional or self.has_input(key)]
+        paths += [self.input_path(key) for key in self.stage_needs(stage)]
         return paths
 
     def missing_optional(self, stage: StageSpec) -> list[str]:

@@ -47,9 +47,13 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
     params = Params.load(root)
     stage = params.stage(stage_name)
     edition = Edition.load(edition_name, root)
-    notebook = root / stage.notebook
+    if stage.name not in {s.name for s in edition.stages}:
+        raise StagescoError(f"L'édition {edition_name} n'utilise pas l'étape {stage.label}", file="edition.yaml",
+                            hint=f"Étapes de l'édition (stages:) : {', '.join(s.name for s in edition.stages)}")
+    stage = next(s for s in edition.stages if s.name == stage.name)  # as the edition runs it (its mode's label)
+    notebook = root / edition.stage_notebook(stage)
     staging = state_dir(edition_name, root) / "staging" / stage.name
-    executed = state_dir(edition_name, root) / "notebooks" / Path(stage.notebook).name
+    executed = state_dir(edition_name, root) / "notebooks" / notebook.name
     target = edition.outputs / stage.folder
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -1,13 +1,14 @@
-"""``python -m pipeline.demo [root]``: rewrite the demo edition's generated input files."""
+"""``python -m pipeline.demo [root]``: rewrite the demo editions' generated input files (``demo``, ``demo-cnam``)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from . import cnam
 from .build import write_demo
 
 if __name__ == "__main__":
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
-    for path in write_demo(root):
+    for path in [*write_demo(root), *cnam.write(root)]:
         print(path)

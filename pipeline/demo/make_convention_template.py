@@ -29,37 +29,41 @@ from ..contract import atomic
 from ..io import stable_zip
 from ..stages.conventions import DEFAULT_TEMPLATE
 
+# The campaign's words come from the edition (``words``: conventions.wording of edition.yaml, defaults in
+# pipeline.stages.conventions.DEFAULT_WORDS), so that one template fits a stage collectif (a team, a site
+# qualifiant, a référent) and an individual placement (one learner, a structure d'accueil, a tutor).
+TEAM = "team|length > 1"
 ARTICLES: list[tuple[str, list[str]]] = [
     ("Article 1 — Objet", [
-        "La présente convention de partenariat organise le stage collectif « {{ project.title }} » (projet "
-        "{{ project.code }}), réalisé par une équipe d'apprenants au sein du site qualifiant, dans le cadre de "
-        "la formation pratique des apprenants.",
+        "La présente {{ words.agreement }} organise {{ words.placement_the }} « {{ project.title }} » "
+        "({{ words.offer }} {{ project.code }}), réalisé par {% if " + TEAM + " %}une équipe d'apprenants"
+        "{% else %}un apprenant{% endif %} au sein {{ words.host_of }}, dans le cadre de la formation pratique "
+        "{% if " + TEAM + " %}des apprenants{% else %}de l'apprenant{% endif %}.",
     ]),
     ("Article 2 — Période et durée", [
         "Le stage se déroule du {{ period.start }} au {{ period.end }}. Il représente {{ hours }} heures de "
         "formation pratique pour chaque apprenant.",
     ]),
-    ("Article 3 — Équipe d'apprenants", [
-        "L'équipe compte {{ team|length }} apprenants ({{ tracks }}) :",
+    ("Article 3 — {% if " + TEAM + " %}Équipe d'apprenants{% else %}Apprenant{% endif %}", [
+        "{% if " + TEAM + " %}L'équipe compte {{ team|length }} apprenants ({{ tracks }}) :"
+        "{% else %}Le stage est effectué par l'apprenant suivant ({{ tracks }}) :{% endif %}",
     ]),
 ]
 FOLLOWING: list[tuple[str, list[str]]] = [
     ("Article 4 — Accompagnement", [
-        "Le formateur référent de l'établissement de formation est {{ trainer }}. Le référent du site "
-        "qualifiant est {{ referent.name }} ; il accueille l'équipe, l'accompagne pendant toute la durée du "
-        "stage et évalue en fin de stage les compétences développées par chaque apprenant.",
+        "Le formateur référent de l'établissement de formation est {{ trainer }}. Le {{ words.referent }} "
+        "{{ words.host_of }} est {{ referent.name }} ; il accueille {% if " + TEAM + " %}l'équipe{% else %}"
+        "l'apprenant{% endif %}, l'accompagne pendant toute la durée du stage et évalue en fin de stage les "
+        "compétences développées par chaque apprenant.",
     ]),
-    ("Article 5 — Compétences visées", ["Le projet vise les compétences suivantes du diplôme :"]),
+    ("Article 5 — Compétences visées", ["{{ words.offer_the|capitalize }} vise les compétences suivantes du diplôme :"]),
 ]
+# The edition's own clauses (conventions.clauses) are articles 6, 7…; the signatures article follows them.
 CLOSING: list[tuple[str, list[str]]] = [
-    ("Article 6 — Absence de livrable", [
-        "Le stage ne crée au profit du site qualifiant aucun droit à la remise d'un livrable prêt à l'emploi "
-        "ou prêt à la commercialisation.",
-    ]),
-    ("Article 7 — Signatures", [
-        "La présente convention est signée dans l'ordre suivant : le site qualifiant, puis l'établissement de "
-        "formation, puis chacun des apprenants. Elle doit être entièrement signée au plus tard le "
-        "{{ deadline }}.",
+    ("Article {{ signature_article }} — Signatures", [
+        "La présente convention est signée dans l'ordre suivant : {{ signature_order }}. Elle doit être "
+        "entièrement signée au plus tard le {{ deadline }}.{% if documents %} Elle est accompagnée des pièces "
+        "suivantes : {{ documents|map(attribute='label')|join(', ') }}.{% endif %}",
     ]),
 ]
 
@@ -136,7 +140,7 @@ def build() -> bytes:
     document.styles["Normal"].font.name = "Liberation Sans"
     document.styles["Normal"].font.size = Pt(10.5)
     props = document.core_properties
-    props.title = "Convention de partenariat — stage collectif"
+    props.title = "{{ words.title }}"
     props.author = props.last_modified_by = "stagesco"
     props.subject = "{{ edition_title }}"
     props.revision = 1
@@ -148,19 +152,21 @@ def build() -> bytes:
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
     _page_numbers(document)
-    document.add_heading("Convention de partenariat — stage collectif", level=1)
-    document.add_paragraph("{{ edition_title }} — projet {{ project.code }}")
+    document.add_heading("{{ words.title }}", level=1)
+    document.add_paragraph("{{ edition_title }} — {{ words.offer }} {{ project.code }}")
     document.add_paragraph("Entre les soussignés :")
     document.add_paragraph(
         "L'établissement de formation : {{ school.name }}, {{ school.address }} (courriel : {{ school.email }}), "
         "ci-après « l'établissement de formation » ;")
     document.add_paragraph(
-        "Le site qualifiant : {{ partner.name }}, {{ partner.address }}, {{ partner.postcode }} {{ partner.city }}, "
-        "représenté pour ce projet par son référent {{ referent.name }}"
+        "{{ words.host_the|capitalize }} : {{ partner.name }}, {{ partner.address }}, {{ partner.postcode }} "
+        "{{ partner.city }}, {{ words.host_represented }} pour {{ words.offer_this }} par son {{ words.referent }} "
+        "{{ referent.name }}"
         "{% if referent.function %}, {{ referent.function }}{% endif %}"
         "{% if referent.email %} (courriel : {{ referent.email }}{% if referent.phone %}, téléphone : "
-        "{{ referent.phone }}{% endif %}){% endif %}, ci-après « le site qualifiant » ;")
-    document.add_paragraph("Et les apprenants nommés à l'article 3.")
+        "{{ referent.phone }}{% endif %}){% endif %}, ci-après « {{ words.host_the }} » ;")
+    document.add_paragraph("Et {% if " + TEAM + " %}les apprenants nommés{% else %}l'apprenant nommé{% endif %} "
+                           "à l'article 3.")
     _articles(document, ARTICLES)
     _loop_table(document, ["Nom", "Prénom", "Filière"],
                 ["{{ m.last_name }}", "{{ m.first_name }}", "{{ m.track_label }}"], "for m in team")
@@ -168,12 +174,15 @@ def build() -> bytes:
     document.add_paragraph("{%p for c in competences %}")
     document.add_paragraph("{{ c.code }} — {{ c.label }}", style="List Bullet")
     document.add_paragraph("{%p endfor %}")
-    _articles(document, CLOSING[:-1])
+    document.add_paragraph("{%p for clause in clauses %}")
+    document.add_heading("Article {{ clause.number }} — {{ clause.heading }}", level=2)
+    document.add_paragraph("{{ clause.text }}")
+    document.add_paragraph("{%p endfor %}")
     # The signature block (article 7, the two signatures, the learners' table) is kept on one page.
     _articles(document, CLOSING[-1:], keep=True)
     signatures = document.add_table(rows=3, cols=2)
     signatures.style = "Table Grid"
-    for i, (who, name) in enumerate([("1. Pour le site qualifiant", "{{ referent.name }}"),
+    for i, (who, name) in enumerate([("1. Pour {{ words.host_the }}", "{{ referent.name }}"),
                                      ("2. Pour l'établissement de formation", "{{ school.name }}")]):
         signatures.cell(0, i).text = who
         signatures.cell(1, i).text = name
@@ -183,7 +192,7 @@ def build() -> bytes:
         for cell in row.cells:
             for paragraph in cell.paragraphs:
                 paragraph.paragraph_format.keep_with_next = True
-    learners_heading = document.add_paragraph("3. Les apprenants :")
+    learners_heading = document.add_paragraph("3. {% if " + TEAM + " %}Les apprenants{% else %}L'apprenant{% endif %} :")
     learners_heading.paragraph_format.keep_with_next = True
     _loop_table(document, ["Apprenant", "Date et signature"], ["{{ m.first_name }} {{ m.last_name }}", ""],
                 "for m in team", keep_together=True)

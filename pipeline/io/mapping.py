@@ -154,7 +154,10 @@ def section_fields(section: str) -> set[str]:
     from schemas.fields import table_fields
 
     if section in ("projects", "roster"):
-        return {m.name for m in table_fields(section)} - {"source_row", "project_code", "departement"}
+        extra = {m.name for m in table_fields("roster_conditions")} if section == "roster" else set()
+        return ({m.name for m in table_fields(section)} | extra) - {"source_row", "project_code", "departement"}
+    if section == "placements":
+        return {m.name for m in table_fields(section)} - {"source_row"}
     if section == "applications":
         from .moodle import IDENTITY_LABELS
 
@@ -162,7 +165,7 @@ def section_fields(section: str) -> set[str]:
     return set(ADJUSTMENT_FIELDS)
 
 
-SECTIONS = ("projects", "roster", "applications", "adjustments")
+SECTIONS = ("projects", "roster", "applications", "placements", "adjustments")
 EXTENSIBLE = ("projects",)  # sections whose table an edition may extend with extra fields (pipeline.io.extras)
 
 

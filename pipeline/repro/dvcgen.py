@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import copy
 import json
 from pathlib import Path
 
 import yaml
 
 from . import history
-from ..contract.config import MAPPING_FILE, Params
+from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition, Params
 from ..contract.paths import project_root
 
 HEADER = """\
@@ -29,7 +28,6 @@ HEADER = """\
 # `dvc repro` runs every listed edition and needs all their files; `stagesco run` runs only the stages
 # whose files exist.
 """
-OPTIONAL = "optional_"  # item key prefix of an optional input's dep in a literal foreach
 RUNNER_IMPORTS = "import pipeline.contract.run\n"  # the command DVC runs (see ``cmd``)
 
 
@@ -77,26 +75,27 @@ def stage_code(notebook: Path, root: Path) -> list[str]:
 def generate(root: Path | None = None) -> str:
     root = root or project_root()
     params = Params.load(root)
+    editions = {name: Edition.load(name, root) for name in params.editions}
     stages = {}
     for name, stage in params.stages.items():
         spec = params.data["stages"][name]
-        deps = [stage.notebook, "uv.lock"]
+        notebooks = sorted({stage.notebook, *(mode.notebook for mode in stage.modes)})
+        deps = [*notebooks, "uv.lock"]
         if stage.mapping:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")
-        deps += [f"inputs/${{key}}/${{item.files.{key}}}" if key not in stage.optional else f"${{item.{OPTIONAL}{key}}}"
-                 for key in stage.needs]
+        foreach, needs = per_edition(params, editions, stage)
+        deps += needs
         deps += [f"outputs/${{key}}/{rel}" for rel in stage.reads]
         deps += ["pipeline/contract/templates/stagesco", "pipeline/contract/templates/report.css"]
         deps += [f"pipeline/stages/templates/{name}" for name in spec.get("templates", [])]
         deps += ["schemas/fields.yaml"]
         deps += list(spec.get("data", []))  # repository files the stage reads besides code (e.g. GX suites)
-        deps += stage_code(root / stage.notebook, root)
-        foreach: str | dict = "${editions}"
+        deps += sorted({module for notebook in notebooks for module in stage_code(root / notebook, root)})
         if spec.get("history"):
-            foreach, extra = earlier_editions(params)
+            foreach, extra = earlier_editions(params, foreach)
             deps += extra
-        if stage.optional:
-            foreach = optional_inputs(params, stage, foreach if isinstance(foreach, dict) else None)
+        if not foreach:
+            continue  # no edition uses the stage
         stages[name] = {
             "foreach": foreach,
             "do": {
@@ -112,36 +111,41 @@ def generate(root: Path | None = None) -> str:
     return HEADER + body
 
 
-def earlier_editions(params: Params) -> tuple[dict, list[str]]:
-    """For a stage reading the earlier editions' aggregates: the editions as a literal ``foreach`` dict,
-    each with its own history files as ``earlier0``, ``earlier1``… (DVC cannot splice a list into deps),
-    and those deps. An edition with fewer earlier editions than another repeats ``history/README.md``,
-    so that freezing a later edition never touches an earlier edition's stage."""
+def per_edition(params: Params, editions: dict[str, Edition], stage) -> tuple[str | dict, list[str]]:
+    """The ``foreach`` of a stage and the deps of the export files it reads. When every edition uses the
+    stage and reads the same files: ``${editions}`` and ``${item.files.<key>}`` (the usual case). When
+    editions differ (an edition's ``stages:`` leaves the stage out, or its mode reads other files, e.g.
+    placements instead of a Moodle ranking): a literal dict of the editions using the stage, each with its
+    own file names as ``need0``, ``need1``… (DVC cannot splice a list into deps); a shorter list repeats the
+    edition's ``edition.yaml``, already one of its params."""
+    using = {name: edition for name, edition in editions.items() if stage.name in {s.name for s in edition.stages}}
+    needs = {name: edition.stage_needs(stage) for name, edition in using.items()}
+    if list(using) == list(editions) and len(set(needs.values())) <= 1:
+        keys = next(iter(needs.values()), stage.needs)
+        return "${editions}", [f"inputs/${{key}}/${{item.files.{key}}}" for key in keys]
+    count = max([0, *(len(keys) for keys in needs.values())])
+    items = {}
+    for name, keys in needs.items():
+        files = params.edition_files(name)
+        names = [files.get(key, key) for key in keys] + [EDITION_FILE] * (count - len(keys))
+        items[name] = {**(params.editions[name] or {}), **{f"need{i}": file for i, file in enumerate(names)}}
+    return items, [f"inputs/${{key}}/${{item.need{i}}}" for i in range(count)]
+
+
+def earlier_editions(params: Params, foreach: str | dict = "${editions}") -> tuple[dict, list[str]]:
+    """For a stage reading the earlier editions' aggregates: the editions (those of ``foreach``) as a literal
+    ``foreach`` dict, each with its own history files as ``earlier0``, ``earlier1``… (DVC cannot splice a
+    list into deps), and those deps. An edition with fewer earlier editions than another repeats
+    ``history/README.md``, so that freezing a later edition never touches an earlier edition's stage."""
+    chosen = foreach if isinstance(foreach, dict) else {name: params.editions[name] or {} for name in params.editions}
     files = {name: [path.relative_to(params.root).as_posix() for path in history.earlier_files(name, params)]
-             for name in params.editions}
+             for name in chosen}
     count = max([1, *(len(v) for v in files.values())])
     pad = f"{history.HISTORY_DIR}/README.md"
-    items = {name: {**(params.editions[name] or {}),
+    items = {name: {**chosen[name],
                     **{f"earlier{i}": path for i, path in enumerate(paths + [pad] * (count - len(paths)))}}
              for name, paths in files.items()}
     return items, [f"${{item.earlier{i}}}" for i in range(count)]
-
-
-def optional_inputs(params: Params, stage, items: dict | None) -> dict:
-    """The editions as a literal ``foreach`` dict where each optional input of ``stage`` is an item key
-    (``optional_<key>``): its path when the edition has it, else the stage's notebook — a dep the stage has
-    anyway — so that an edition without it neither waits for it nor fails on a missing dep. ``stagesco run``
-    regenerates dvc.yaml when such a file appears or disappears."""
-    from ..contract.config import Edition
-
-    items = copy.deepcopy(items or {name: params.editions[name] or {} for name in params.editions})
-    for name in params.editions:
-        edition = Edition(name=name, params=params)
-        for key in stage.optional:
-            present = edition.has_input(key)
-            path = edition.input_path(key).relative_to(params.root).as_posix() if present else stage.notebook
-            items[name] = {**items[name], f"{OPTIONAL}{key}": path}
-    return items
 
 
 KEY_FILE = Path("state") / "dvcgen.key"  # what dvc.yaml was last generated from (sizes and times of its sources)

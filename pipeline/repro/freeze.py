@@ -72,7 +72,7 @@ def input_files(edition: Edition) -> list[Path]:
 def output_files(edition: Edition) -> list[Path]:
     """Every file the edition's stages wrote (``outputs/<edition>/<stage>/``); not the home page."""
     files = []
-    for stage in edition.params.stages.values():
+    for stage in edition.stages:
         folder = edition.outputs / stage.folder
         if folder.is_dir():
             files += [p for p in folder.rglob("*") if p.is_file()]
@@ -187,7 +187,7 @@ def push(edition: Edition, *, log=print) -> list[str]:
         raise ConfigError("Aucun dépôt DVC par défaut n'est configuré", file=".dvc/config",
                           hint="Indiquez-en un, par exemple : dvc remote add -d stagesco ~/stagesco-depot-dvc")
     targets = [p.relative_to(root).as_posix() for p in dvcdata.dvc_files(edition)]
-    targets += [f"{stage}@{edition.name}" for stage in edition.params.stages]
+    targets += [f"{stage.name}@{edition.name}" for stage in edition.stages]
     result = dvcdata.dvc(root, "push", *targets, check=False)
     if result.returncode != 0:
         detail = ((result.stderr or "") + (result.stdout or "")).strip().splitlines()

@@ -53,7 +53,7 @@ def _metrics(path: Path) -> dict:
 def record(edition: Edition) -> dict:
     """The edition's aggregates, from the metrics its stages wrote (``outputs/<edition>/*/metrics.json``)."""
     stages = {}
-    for name in edition.params.stages:
+    for name in [stage.name for stage in edition.stages]:
         metrics = _metrics(edition.outputs / name / "metrics.json")
         if metrics:
             stages[name] = metrics

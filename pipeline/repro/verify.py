@@ -221,10 +221,14 @@ def _failure(stderr: str, stdout: str) -> str:
 
 
 def _stages(checkout: Path, edition: str) -> list[str]:
-    """``<stage>@<edition>`` for every stage of the checkout's stage table, read from its ``params.yaml``
+    """``<stage>@<edition>`` for every stage of the checkout's stage table the edition uses (``stages:`` of its
+    edition.yaml, default all), read from its ``params.yaml``
     (never by importing the checkout's code, whose modules may be laid out differently at that revision)."""
     params = yaml.safe_load((checkout / "params.yaml").read_text(encoding="utf-8")) or {}
-    return [f"{stage}@{edition}" for stage in (params.get("stages") or {})]
+    config_file = checkout / "inputs" / edition / "edition.yaml"
+    config = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}) if config_file.is_file() else {}
+    chosen = config.get("stages") if isinstance(config, dict) else None  # the edition's own stage list, if any
+    return [f"{stage}@{edition}" for stage in (params.get("stages") or {}) if chosen is None or stage in chosen]
 
 
 def report(result: Result, log=print) -> int:

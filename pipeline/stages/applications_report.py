@@ -12,6 +12,8 @@ from ..repro.privacy import OUTSIDE, LearnerView
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
+from .placements import OUTCOME_COLUMNS
+from .placements_report import write_outcomes
 
 
 
@@ -29,6 +31,7 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
         result.preferences.to_parquet(tmp, index=False)
     with atomic.atomic_path(out / "promotion.parquet") as tmp:
         result.roster.to_parquet(tmp, index=False)
+    write_outcomes(pd.DataFrame(columns=OUTCOME_COLUMNS), out)  # no own placements in preferences mode
     choice_labels = {f"choice_{r}": f"Choix n°{r}" for r in range(1, ranks + 1)}
     write_workbook(out / "candidatures.xlsx", [
         Sheet("Candidatures", wide_preferences(result, ranks), labels={**LABELS, **choice_labels}),

@@ -29,6 +29,13 @@ PUBLICATION = "publication"  # editions.<e>.files.publication: the folder where 
 KINDS = {"fixer": "fixed", "fixe": "fixed", "fixed": "fixed", "exclure": "forbidden", "exclusion": "forbidden",
          "forbidden": "forbidden", "retrait": "withdrawn", "retirer": "withdrawn", "abandon": "withdrawn",
          "withdrawn": "withdrawn"}
+# The employer rule (edition.yaml assignment.employer_rule): a learner employed by a structure that carries a
+# retained offer is kept out of it (forbid: conflict of interest) or placed in it (fix: a learner employed in
+# the field does their placement in their own structure, seed 004), or nothing is done (none).
+EMPLOYER_RULES = {"forbid": "exclu(e) de l'offre de sa structure employeuse",
+                  "fix": "placé(e) dans l'offre de sa structure employeuse", "none": "sans règle"}
+EMPLOYER_FORBIDDEN = "employeur (conflit d'intérêts)"
+EMPLOYER_FIXED = "stage dans sa structure employeuse (règle employeur de l'édition)"
 
 
 @dataclass
@@ -75,7 +82,21 @@ def settings(edition: Edition) -> dict:
     return {"objective": objective, "seed": int(section.get("seed", edition.config.get("seed", 0))),
             "time_limit": float(section.get("time_limit", 120)),
             "ranks": int((edition.config.get("applications") or {}).get("ranks_asked", 5)),
-            "employer_exclusion": bool(section.get("employer_exclusion", True))}
+            "employer_rule": employer_rule(edition)}
+
+
+def employer_rule(edition: Edition) -> str:
+    """``assignment.employer_rule`` (fix, forbid or none); the older ``employer_exclusion: true/false`` reads
+    forbid/none; forbid by default."""
+    section = edition.config.get("assignment") or {}
+    rule = section.get("employer_rule")
+    if rule is None:
+        rule = "forbid" if section.get("employer_exclusion", True) else "none"
+    if rule not in EMPLOYER_RULES:
+        raise ConfigError(f"Règle employeur « {rule} » inconnue (assignment.employer_rule)",
+                          file=f"inputs/{edition.name}/edition.yaml",
+                          hint="Valeurs possibles : " + " ; ".join(f"{k} : {v}" for k, v in EMPLOYER_RULES.items()))
+    return str(rule)
 
 
 def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -> pd.DataFrame:
@@ -149,7 +170,29 @@ def employer_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
     pairs = []
     for row in roster.itertuples():
         if isinstance(row.employer, str) and fold(row.employer) in by_name:
-            pairs.append(Pair(row.learner_id, by_name[fold(row.employer)], "employeur (conflit d'intérêts)"))
+            pairs.append(Pair(row.learner_id, by_name[fold(row.employer)], EMPLOYER_FORBIDDEN))
+    return pairs
+
+
+def employer_fixed_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
+    """Each learner employed by a structure carrying exactly one retained offer, fixed to it; a structure
+    with several offers stops the stage (which one is the learner's is the commission's call)."""
+    offers: dict[str, list[str]] = {}
+    for code, name in zip(retained["project_code"], retained["structure_name"]):
+        offers.setdefault(fold(str(name or "")), []).append(str(code))
+    pairs, errors = [], []
+    for row in roster.itertuples():
+        if not isinstance(row.employer, str) or fold(row.employer) not in offers:
+            continue
+        codes = sorted(offers[fold(row.employer)])
+        if len(codes) > 1:
+            errors.append(f"{row.learner_id} : sa structure employeuse « {row.employer} » porte {len(codes)} offres "
+                          f"retenues ({', '.join(codes)})")
+        else:
+            pairs.append(Pair(row.learner_id, codes[0], EMPLOYER_FIXED))
+    if errors:
+        raise StagescoError("Règle employeur « fix » : offre de la structure employeuse ambiguë", problems=errors,
+                            hint="Fixez l'offre de chacun de ces apprenants dans le fichier d'ajustements (type fixer)")
     return pairs
 
 
@@ -164,9 +207,12 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     learners = tuple(learner for learner in learners if learner.id not in gone)
     fixed = tuple(Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "fixed")
     forbidden = [Pair(r.learner_id, r.project_code, r.reason) for r in adjustments.itertuples() if r.kind == "forbidden"]
-    if cfg["employer_exclusion"]:
+    if cfg["employer_rule"] == "forbid":
         known = {(p.learner, p.project) for p in forbidden}
         forbidden += [p for p in employer_pairs(roster, retained) if (p.learner, p.project) not in known]
+    elif cfg["employer_rule"] == "fix":  # the commission's own fixed pair of a learner comes first
+        decided = {p.learner for p in fixed}
+        fixed += tuple(p for p in employer_fixed_pairs(roster, retained) if p.learner not in decided)
     fixed = tuple(p for p in fixed if p.learner not in gone)
     forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
@@ -194,7 +240,8 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     if violations:  # an independent re-check of every constraint: never publish a wrong assignment
         raise StagescoError("Affectation incohérente (contrôle indépendant) : " + " ; ".join(violations[:5]))
     reasons = explain(instance, solution, time_limit=cfg["time_limit"]) if published is None else {}
-    table = result_table(instance, solution, reasons, roster, retained, published)
+    own = (edition.config.get("applications") or {}).get("mode") == "placements"
+    table = result_table(instance, solution, reasons, roster, retained, published, own)
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
                             published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS))
@@ -207,9 +254,12 @@ def rank_text(rank: int, ranks: int) -> str:
 
 
 def result_table(instance: Instance, solution: Solution, reasons: dict, roster: pd.DataFrame,
-                 retained: pd.DataFrame, published: dict | None = None) -> pd.DataFrame:
+                 retained: pd.DataFrame, published: dict | None = None, own: bool = False) -> pd.DataFrame:
+    """One row per learner. ``own``: learners brought their own placement (stage 40 in placements mode):
+    rank 1 reads « placement déclaré »."""
     titles = dict(zip(retained["project_code"], retained["title"]))
     people = roster.set_index("learner_id")
+    employer = {p.learner: p.project for p in instance.fixed if p.reason == EMPLOYER_FIXED}
     rows = []
     for learner in instance.learners:
         project = solution.assignment[learner.id]
@@ -217,6 +267,12 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
         why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
         if not learner.preferences:
             why = ["aucune candidature valide : placé(e) sur un projet ouvert à sa filière qui avait de la place"]
+        label = rank_text(rank, instance.ranks)
+        if own and rank == 1:
+            label = "placement déclaré"
+        if employer.get(learner.id) == project:
+            why = [f"{EMPLOYER_FIXED} : {people.loc[learner.id, 'employer']}"]
+            label = "structure employeuse"
         if published is not None:  # after publication: keep the announced project unless a withdrawal forbids it
             why = ([f"affectation publiée ({published[learner.id]}) maintenue"] if published[learner.id] == project else
                    [f"déplacé(e) après un ou plusieurs retraits (projet publié : {published[learner.id]}) : garder chacun "
@@ -225,7 +281,7 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
                      "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,
-                     "rank_label": rank_text(rank, instance.ranks), "explanation": "\n".join(why)})
+                     "rank_label": label, "explanation": "\n".join(why)})
     return pd.DataFrame(rows)
 
 

@@ -42,20 +42,20 @@ from ..io.validation import row_key
 from ..io.workbook import Sheet
 from .eligibility import as_list
 
-TRACKING_KEY = "tracking"  # editions.<e>.files.tracking in params.yaml
+TRACKING_KEY = "tracking"  # followup_files.tracking in params.yaml: the filled workbook in the follow-up folder
 DEFAULT_TEMPLATE = STAGE_TEMPLATES / "convention.docx"
 
-# The signature circuit, in its required order: column name → (column label, who, in French).
+# The documents tracked per convention, in their required order (default: the signature circuit of a
+# stage collectif): column name → (column label, who or what, in French). An edition lists its own under
+# conventions.documents (e.g. an accord pédagogique before the convention, an insurance certificate).
 SIGNATORIES: dict[str, tuple[str, str]] = {
     "site_signed": ("Signature du site qualifiant", "le site qualifiant"),
     "school_signed": ("Signature de l'établissement de formation", "l'établissement de formation"),
     "learners_signed": ("Signature des apprenants (dernier signataire)", "les apprenants"),
 }
-TRACKING_LABELS = {
-    "learners": "Apprenants", "notes": "Observations",
-    **{name: label for name, (label, _) in SIGNATORIES.items()},
-}
+TRACKING_LABELS = {"learners": "Apprenants", "notes": "Observations", "deadline": "Date limite des signatures"}
 TRACKING_FACTS = ["project_code", "title", "structure_name", "referent_name", "trainer", "learners"]
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y",
                 "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -73,6 +73,19 @@ class ConventionSettings:
     hours: float
     min_lead_days: int = 1
     template: Path = DEFAULT_TEMPLATE
+    documents: tuple[tuple[str, str, str, str], ...] = tuple((k, label, who, "signature")
+                                                            for k, (label, who) in SIGNATORIES.items())
+    words: tuple[tuple[str, str], ...] = ()  # conventions.wording: the campaign's words in the template
+    clauses: tuple = ()  # conventions.clauses: the edition's own articles ({heading, text}), before the signatures
+
+    @property
+    def signatories(self) -> dict[str, tuple[str, str]]:
+        """Column name → (label, who) of every tracked document, in order."""
+        return {key: (label, who) for key, label, who, _ in self.documents}
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {key: kind for key, _, _, kind in self.documents}
 
 
 def settings(edition: Edition) -> ConventionSettings:
@@ -96,12 +109,100 @@ def settings(edition: Edition) -> ConventionSettings:
             raise ConfigError(f"Modèle de convention « {section['template']} » introuvable", file=where,
                               hint=f"Déposez-le dans inputs/{edition.name}/ ou retirez conventions.template "
                                    "pour utiliser le modèle par défaut")
-    return ConventionSettings(hours=hours, min_lead_days=lead, template=template)
+    return ConventionSettings(hours=hours, min_lead_days=lead, template=template,
+                              documents=_documents(section.get("documents"), where) or ConventionSettings.documents,
+                              words=tuple(sorted({**DEFAULT_WORDS, **_words(section.get("wording"), where)}.items())),
+                              clauses=_clauses(section.get("clauses"), where))
+
+
+def _clauses(value, where: str) -> tuple:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(c, dict) and isinstance(c.get("heading"), str)
+                                              and isinstance(c.get("text"), str) for c in value):
+        raise ConfigError("conventions.clauses : une liste d'articles {heading, text}", file=where,
+                          hint="Par exemple « clauses: [{heading: Absence de livrable, text: …}] »")
+    return tuple({"heading": c["heading"], "text": c["text"]} for c in value)
+
+
+# The campaign's words in the default template (conventions.wording of edition.yaml overrides each).
+DEFAULT_WORDS = {
+    "title": "Convention de stage",             # the document's heading
+    "agreement": "convention de stage",         # « La présente … organise … »
+    "placement_the": "le stage",                # « … organise le stage « titre » »
+    "offer": "offre",                           # « (offre P1234) »
+    "offer_the": "l'offre",                     # « L'offre vise les compétences… »
+    "offer_this": "cette offre",                # « représentée pour cette offre »
+    "host_the": "la structure d'accueil",       # the host, as a party to the convention
+    "host_of": "de la structure d'accueil",     # « au sein de la structure d'accueil »
+    "host_represented": "représentée",          # agrees with host_the
+    "referent": "tuteur",                       # the host's professional in charge of the learner(s)
+    "signature_order": "",                      # the order of signatures in words (default: from documents)
+}
+
+
+def _words(value, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - set(DEFAULT_WORDS) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError("conventions.wording : des textes pour " + ", ".join(DEFAULT_WORDS), file=where,
+                          hint="Par exemple « wording: {placement: stage collectif, host: site qualifiant} »")
+    return dict(value)
+
+
+def _documents(value, where: str) -> tuple[tuple[str, str, str, str], ...]:
+    """``conventions.documents``: ``[{key, label, who, kind: signature | document}]`` in their required order."""
+    if value is None:
+        return ()
+    hint = ("Chaque pièce : key (lettres minuscules, chiffres, _), label (l'en-tête de sa colonne), who (qui signe "
+            "ou ce qu'elle est) et kind (signature ou document), dans l'ordre où elles doivent être obtenues")
+    if not isinstance(value, list) or not value:
+        raise ConfigError("conventions.documents doit être une liste de pièces", file=where, hint=hint)
+    out, seen = [], set()
+    for i, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k) for k in ("key", "label", "who")) \
+                or not _KEY.match(item["key"]) or item.get("kind", "signature") not in ("signature", "document"):
+            raise ConfigError(f"conventions.documents, pièce n°{i} mal décrite", file=where, hint=hint)
+        if item["key"] in seen or item["key"] in {*TRACKING_FACTS, *TRACKING_LABELS}:
+            raise ConfigError(f"conventions.documents : clé « {item['key']} » en double ou réservée", file=where, hint=hint)
+        seen.add(item["key"])
+        out.append((item["key"], item["label"], item["who"], item.get("kind", "signature")))
+    return tuple(out)
 
 
 def deadline(edition: Edition, config: ConventionSettings) -> date:
     """The last day a signature is on time: ``min_lead_days`` days before the first day."""
     return edition.when("start").date() - timedelta(days=config.min_lead_days)
+
+
+def learner_starts(edition: Edition, outcomes: pd.DataFrame | None) -> dict[str, date]:
+    """Each placed learner's own first day (stage 40 in placements mode); the others start on calendar.start."""
+    if outcomes is None or not len(outcomes):
+        return {}
+    placed = outcomes[outcomes["start_date"].notna()]
+    return {str(r.learner_id): pd.Timestamp(r.start_date).date() for r in placed.itertuples()}
+
+
+def periods(edition: Edition, assignment: pd.DataFrame, outcomes: pd.DataFrame | None) -> dict[str, tuple[date, date]]:
+    """Per opened project: the first day (its earliest learner's start) and the last day (its latest learner's
+    end), each defaulting to the edition's calendar."""
+    start, end = edition.when("start").date(), edition.when("end").date()
+    starts = learner_starts(edition, outcomes)
+    ends = {} if outcomes is None or not len(outcomes) else {
+        str(r.learner_id): pd.Timestamp(r.end_date).date() for r in outcomes[outcomes["end_date"].notna()].itertuples()}
+    out = {}
+    for code, group in assignment.groupby("project_code", sort=True):
+        ids = [str(i) for i in group["learner_id"]]
+        out[str(code)] = (min(starts.get(i, start) for i in ids), max(ends.get(i, end) for i in ids))
+    return out
+
+
+def deadlines(edition: Edition, config: ConventionSettings, assignment: pd.DataFrame,
+              outcomes: pd.DataFrame | None) -> dict[str, date]:
+    """Per opened project, the last day its convention may be signed: ``min_lead_days`` before the first day
+    of ITS learners (each learner's own start date when the edition reads placements)."""
+    return {code: first - timedelta(days=config.min_lead_days)
+            for code, (first, _) in periods(edition, assignment, outcomes).items()}
 
 
 # --- teams ----------------------------------------------------------------------------------------------
@@ -154,9 +255,12 @@ def _text(value) -> str:
 
 
 def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
-                       config: ConventionSettings | None = None) -> dict:
-    """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``)."""
+                       config: ConventionSettings | None = None, period: tuple[date, date] | None = None) -> dict:
+    """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``).
+    ``period``: the convention's own first and last days (default: the edition's calendar)."""
     config = config or settings(edition)
+    first, last = period or (edition.when("start").date(), edition.when("end").date())
+    signatories = [who for key, _, who, kind in config.documents if kind == "signature"]
     school = edition.section("school")
     tracks = edition.labels("tracks")
     competences = edition.labels("competences")
@@ -178,9 +282,15 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
                               if t and any(m["track"] == t for m in members)),
         "competences": [{"code": c, "label": _text(competences.get(c, ""))}
                         for c in ordered_competences(project.get("competences"), competences)],
-        "period": {"start": french_date(edition.when("start")), "end": french_date(edition.when("end"))},
+        "period": {"start": french_date(first), "end": french_date(last)},
         "hours": _number(config.hours),
-        "deadline": french_date(deadline(edition, config)),
+        "deadline": french_date(first - timedelta(days=config.min_lead_days)),
+        "words": dict(config.words),
+        "signature_order": dict(config.words).get("signature_order") or ", puis ".join(signatories),
+        "clauses": [{"number": 6 + i, "heading": _text(c["heading"]), "text": _text(c["text"])}
+                    for i, c in enumerate(config.clauses)],
+        "signature_article": 6 + len(config.clauses),
+        "documents": [{"label": label, "who": who} for _, label, who, kind in config.documents if kind == "document"],
     }
 
 
@@ -189,10 +299,10 @@ def _environment() -> jinja2.Environment:
 
 
 def render_convention(project: Mapping, team: pd.DataFrame, edition: Edition,
-                      config: ConventionSettings | None = None) -> bytes:
+                      config: ConventionSettings | None = None, period: tuple[date, date] | None = None) -> bytes:
     """The convention of one project as DOCX bytes (same inputs, same bytes)."""
     config = config or settings(edition)
-    context = convention_context(project, team, edition, config)
+    context = convention_context(project, team, edition, config, period)
     document = DocxTemplate(io.BytesIO(config.template.read_bytes()))
     try:
         document.render(context, jinja_env=_environment(), autoescape=True)
@@ -212,43 +322,60 @@ def convention_file_name(project_code: str) -> str:
 
 
 def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
-               edition: Edition) -> dict[str, bytes]:
-    """``{file name: DOCX bytes}``, one convention per opened project."""
+               edition: Edition, outcomes: pd.DataFrame | None = None) -> dict[str, bytes]:
+    """``{file name: DOCX bytes}``, one convention per opened project (its period from its learners' own
+    dates when the edition reads placements)."""
     config = settings(edition)
     team = team_table(assignment, roster)
+    spans = periods(edition, assignment, outcomes)
     return {convention_file_name(row["project_code"]): render_convention(row, team[team["project_code"] == row["project_code"]],
-                                                                          edition, config)
+                                                                          edition, config, spans[row["project_code"]])
             for row in opened(projects, assignment).to_dict("records")}
 
 
 # --- the tracking workbook -------------------------------------------------------------------------------
-def tracking_labels() -> dict[str, str]:
+def tracking_labels(config: ConventionSettings | None = None) -> dict[str, str]:
     labels = {name: field_meta(name).label for name in TRACKING_FACTS if name != "learners"}
-    return {**labels, **TRACKING_LABELS}
+    documents = (config or ConventionSettings(hours=0)).signatories
+    return {**labels, **TRACKING_LABELS, **{name: label for name, (label, _) in documents.items()}}
 
 
-def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: Edition) -> list[Sheet]:
-    """The tracking workbook to fill: one row per convention, the signature dates (and notes) editable."""
+def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: Edition,
+                    outcomes: pd.DataFrame | None = None) -> list[Sheet]:
+    """The tracking workbook to fill: one row per convention, the dates of its documents (and notes)
+    editable; with per-learner start dates (placements), each row's own deadline."""
     config = settings(edition)
+    documents = config.signatories
     frame = opened(projects, assignment).copy()
     counts = assignment["project_code"].value_counts()
     frame["learners"] = frame["project_code"].map(counts).astype(int)
-    for name in [*SIGNATORIES, "notes"]:
+    own = bool(learner_starts(edition, outcomes))
+    facts = TRACKING_FACTS + (["deadline"] if own else [])
+    if own:
+        frame["deadline"] = frame["project_code"].map(deadlines(edition, config, assignment, outcomes)).map(fr.day)
+    for name in [*documents, "notes"]:
         frame[name] = None
-    frame = frame[TRACKING_FACTS + [*SIGNATORIES, "notes"]]
-    order = " → ".join(label for _, label in SIGNATORIES.values())
+    frame = frame[facts + [*documents, "notes"]]
+    order = " → ".join(label for _, label in documents.values())
+    when = (f"Chaque convention doit être entièrement signée au plus tard à la date de sa colonne « "
+            f"{TRACKING_LABELS['deadline']} » ({config.min_lead_days} jour(s) avant le début du stage de son apprenant)."
+            if own else
+            f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(deadline(edition, config))} "
+            f"({config.min_lead_days} jour(s) avant le début du stage, le {fr.day(edition.when('start'))}).")
+    default = config.documents == ConventionSettings.documents
     guide = pd.DataFrame({"guide": [
-        "Saisissez dans chaque colonne « Signature … » la date à laquelle ce signataire a signé la convention "
-        "(par exemple 15/11/2025) ; laissez la case vide tant qu'il n'a pas signé.",
-        f"Ordre des signatures : {order}.",
-        "Pour les apprenants, saisissez la date à laquelle le dernier apprenant de l'équipe a signé.",
-        f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(deadline(edition, config))} "
-        f"({config.min_lead_days} jour(s) avant le début du stage, le {fr.day(edition.when('start'))}).",
+        ("Saisissez dans chaque colonne « Signature … » la date à laquelle ce signataire a signé la convention "
+         "(par exemple 15/11/2025) ; laissez la case vide tant qu'il n'a pas signé.") if default else
+        ("Saisissez dans chaque colonne la date à laquelle la pièce a été obtenue ou signée (par exemple "
+         "15/11/2025) ; laissez la case vide tant qu'elle ne l'est pas."),
+        f"Ordre des signatures : {order}." if default else f"Ordre des pièces : {order}.",
+        *(["Pour les apprenants, saisissez la date à laquelle le dernier apprenant de l'équipe a signé."] if default else []),
+        when,
         f"Enregistrez le classeur dans le dossier inputs/{edition.name}/ sous le nom prévu dans params.yaml, "
         "puis relancez l'étape Conventions.",
     ]})
     return [
-        Sheet("Suivi des conventions", frame, labels=tracking_labels(), editable=[*SIGNATORIES, "notes"]),
+        Sheet("Suivi des conventions", frame, labels=tracking_labels(config), editable=[*documents, "notes"]),
         Sheet("Mode d'emploi", guide, labels={"guide": "Mode d'emploi"}),
     ]
 
@@ -288,10 +415,16 @@ def parse_signature_date(text: str) -> tuple[date | None, str | None]:
     return (value.date() if value else None), None
 
 
-def signature_status(dates: Mapping[str, date | None], last_day: date) -> dict:
-    """Missing signatories, lateness and order of one convention's signature dates (pure)."""
+def signature_status(dates: Mapping[str, date | None], last_day: date,
+                     config: ConventionSettings | None = None) -> dict:
+    """Missing documents or signatories, lateness and order of one convention's dates (pure)."""
+    config = config or ConventionSettings(hours=0)
+    SIGNATORIES = config.signatories  # noqa: N806 (the circuit of this edition)
     names = list(SIGNATORIES)
+    kinds = config.kinds
     missing = [SIGNATORIES[n][1] for n in names if dates.get(n) is None]
+    missing_signatures = [SIGNATORIES[n][1] for n in names if dates.get(n) is None and kinds[n] == "signature"]
+    missing_documents = [SIGNATORIES[n][1] for n in names if dates.get(n) is None and kinds[n] == "document"]
     present = [dates[n] for n in names if dates.get(n) is not None]
     last = max(present) if present else None
     late = last is not None and last > last_day
@@ -308,11 +441,13 @@ def signature_status(dates: Mapping[str, date | None], last_day: date) -> dict:
             elif when < other:
                 before.append(f"{SIGNATORIES[earlier][1]} ({fr.day(other)})")
         if before:
-            verb = "ont" if later == "learners_signed" else "a"
+            verb = "ont" if SIGNATORIES[later][1].startswith("les ") else "a"
             disorder.append(f"{SIGNATORIES[later][1]} {verb} signé le {fr.day(when)}, avant " + " et ".join(before))
     details = []
-    if missing:
-        details.append("signature manquante : " + ", ".join(missing))
+    if missing_documents:
+        details.append("pièce manquante : " + ", ".join(missing_documents))
+    if missing_signatures:
+        details.append("signature manquante : " + ", ".join(missing_signatures))
     if late:
         details.append(f"en retard : signature du {fr.day(last)}, après la date limite du {fr.day(last_day)}")
     details += [f"hors ordre : {d}" for d in disorder]
@@ -320,12 +455,16 @@ def signature_status(dates: Mapping[str, date | None], last_day: date) -> dict:
             "status": "signée" if not missing else "incomplète", "details": " ; ".join(details)}
 
 
-def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame) -> ConventionsResult:
-    """Validate the filled tracking workbook against the opened projects; raise on blocking problems."""
+def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame,
+                  outcomes: pd.DataFrame | None = None) -> ConventionsResult:
+    """Validate the filled tracking workbook against the opened projects; raise on blocking problems. Each
+    convention is late against its own deadline (its learners' own start dates when the edition reads placements)."""
     config = settings(edition)
+    SIGNATORIES = config.signatories  # noqa: N806 (the documents of this edition, in order)
     last_day = deadline(edition, config)
+    own_days = deadlines(edition, config, assignment, outcomes)
     raw = read_table(path, limits=edition.params.data.get("limits"), display_name=path.name)
-    labels = tracking_labels()
+    labels = tracking_labels(config)
     by_label = {fold(label): name for name, label in labels.items()}
     columns = {by_label[fold(c)]: i for i, c in enumerate(raw.columns) if fold(c) in by_label}
     absent = [labels[n] for n in ["project_code", *SIGNATORIES] if n not in columns]
@@ -353,7 +492,8 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
         notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
         records.append({"project_code": code, "title": known.loc[code, "title"],
                         "structure_name": known.loc[code, "structure_name"], **dates,
-                        **signature_status(dates, last_day), "notes": notes, "source_row": line})
+                        **signature_status(dates, own_days.get(code, last_day), config), "notes": notes,
+                        "deadline": own_days.get(code, last_day), "source_row": line})
     errors += [f"projet {c} absent du classeur (chaque convention doit y avoir sa ligne)"
                for c in known.index if c not in seen]
     if errors:
@@ -369,8 +509,9 @@ def _opening(edition: Edition) -> date | None:
     return edition.when("conventions_from").date() if "conventions_from" in calendar else None
 
 
-def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame) -> ConventionsResult:
-    return read_tracking(edition.input_path(TRACKING_KEY), edition, projects, assignment)
+def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame,
+           outcomes: pd.DataFrame | None = None) -> ConventionsResult:
+    return read_tracking(edition.followup_path(TRACKING_KEY), edition, projects, assignment, outcomes)
 
 
 def messages(result: ConventionsResult) -> list[str]:

@@ -29,16 +29,19 @@ def tracking_path(edition: Edition) -> Path:
 
 
 def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
-        out: Path) -> conventions.ConventionsResult | None:
-    """DOCX conventions and the blank tracking workbook; the filled workbook read back when present."""
-    for name, data in conventions.render_all(retained, assignment, roster, edition).items():
+        out: Path, outcomes: pd.DataFrame | None = None) -> conventions.ConventionsResult | None:
+    """DOCX conventions and the blank tracking workbook; the filled workbook read back when present.
+    ``outcomes``: the learners' own placements (stage 40, placements mode), whose start dates set each
+    convention's period and deadline."""
+    for name, data in conventions.render_all(retained, assignment, roster, edition, outcomes).items():
         atomic.write_bytes(out / "conventions" / name, data)
-    write_workbook(out / TRACKING_FILE, conventions.tracking_sheets(retained, assignment, edition))
+    write_workbook(out / TRACKING_FILE, conventions.tracking_sheets(retained, assignment, edition, outcomes))
     path = tracking_path(edition)
-    result = conventions.read_tracking(path, edition, retained, assignment) if path.exists() else None
+    result = conventions.read_tracking(path, edition, retained, assignment, outcomes) if path.exists() else None
     opened = conventions.opened(retained, assignment)
+    documents = len(conventions.settings(edition).documents)
     metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
-                                             "signatures_missing": 3 * len(opened), "late": 0, "out_of_order": 0,
+                                             "signatures_missing": documents * len(opened), "late": 0, "out_of_order": 0,
                                              "signed_on_time": 0}
     metrics["tracking_received"] = result is not None
     notes = conventions.messages(result) if result else [f"classeur de suivi rempli non reçu ({relative(tracking_path(edition), edition.params.root)})"]
@@ -54,7 +57,9 @@ def summary(result: conventions.ConventionsResult | None, edition: Edition) -> s
     m = result.metrics
     return html.figures([("conventions", m["conventions"]), ("entièrement signées", m["fully_signed"]),
                          ("en retard", m["late"]), ("signées dans le désordre", m["out_of_order"])]) + html.paragraph(
-        f"Date limite des signatures : {fr.day(result.deadline)}. {m['missing']} convention(s) incomplète(s), "
+        (f"Date limite des signatures : {fr.day(result.deadline)}. " if result.conventions["deadline"].nunique() <= 1 else
+         f"Chaque convention a sa date limite : {conventions.settings(edition).min_lead_days} jour(s) avant le début du "
+         "stage de son apprenant. ") + f"{m['missing']} convention(s) incomplète(s), "
         f"{m['signatures_missing']} signature(s) manquante(s).")
 
 
