@@ -10,7 +10,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .checks import field, with_metadata_checks
+from .checks import checks_for, field, with_metadata_checks
+from .fields import PANDAS_DTYPES, optional_fields
 
 
 class ProjectSubmission(pa.DataFrameModel):
@@ -51,4 +52,12 @@ class ProjectSubmission(pa.DataFrameModel):
 
 def projects_schema() -> pa.DataFrameSchema:
     """The validating schema: model types and nullability, checks and messages from the metadata."""
-    return with_metadata_checks(ProjectSubmission)
+    schema = with_metadata_checks(ProjectSubmission)
+    # the fields kept only when mapped (offer terms, further sites): checked when present, never required
+    return schema.add_columns({
+        m.name: pa.Column(_DTYPES.get(m.type, PANDAS_DTYPES[m.type]), nullable=True, required=False,
+                          checks=checks_for(m.name), title=m.label, coerce=False)
+        for m in optional_fields("projects")})
+
+
+_DTYPES = {"string": str, "text": str, "datetime": "datetime64[ns]"}
