@@ -30,23 +30,23 @@ NOT_RETAINED_ELIGIBLE = {
 
 
 @contextmanager
-def workspace(root: Path, files: dict[str, bytes]):
-    """A throwaway copy of the demo edition (its config from ``root``, the given generated files),
+def workspace(root: Path, files: dict[str, bytes], edition: str = "demo"):
+    """A throwaway copy of a demo edition (its config from ``root``, the given generated files),
     yielding its :class:`Edition` — so the demo's later inputs can be derived from its earlier ones."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copy(root / "dvc.yaml", work / "dvc.yaml")
         params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
-        params["editions"] = {"demo": params["editions"]["demo"]}
+        params["editions"] = {edition: params["editions"][edition]}
         (work / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-        folder = work / "inputs" / "demo"
+        folder = work / "inputs" / edition
         folder.mkdir(parents=True)
         for name in ("edition.yaml", "mapping.yaml"):
-            shutil.copy(root / "inputs" / "demo" / name, folder / name)
+            shutil.copy(root / "inputs" / edition / name, folder / name)
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-        yield Edition.load("demo", work)
+        yield Edition.load(edition, work)
 
 
 def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.EligibilityResult]:

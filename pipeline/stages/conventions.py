@@ -40,7 +40,9 @@ from ..io.normalise import clean_text, fold, parse_datetime
 from ..io.readers import read_table
 from ..io.validation import row_key
 from ..io.workbook import Sheet
+from . import sites as offer_sites
 from .eligibility import as_list
+from .terms import offer_terms
 
 TRACKING_KEY = "tracking"  # editions.<e>.files.tracking in params.yaml
 DEFAULT_TEMPLATE = STAGE_TEMPLATES / "convention.docx"
@@ -52,7 +54,7 @@ SIGNATORIES: dict[str, tuple[str, str]] = {
     "learners_signed": ("Signature des apprenants (dernier signataire)", "les apprenants"),
 }
 TRACKING_LABELS = {
-    "learners": "Apprenants", "notes": "Observations",
+    "convention": "Convention", "learners": "Apprenants", "notes": "Observations",
     **{name: label for name, (label, _) in SIGNATORIES.items()},
 }
 TRACKING_FACTS = ["project_code", "title", "structure_name", "referent_name", "trainer", "learners"]
@@ -157,6 +159,9 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
                        config: ConventionSettings | None = None) -> dict:
     """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``)."""
     config = config or settings(edition)
+    terms = offer_terms(project, edition)
+    listed = offer_sites.sites(project, terms.hours)
+    host = next((s for s in listed if s.number == int(project.get("site_number") or 1)), listed[0])
     school = edition.section("school")
     tracks = edition.labels("tracks")
     competences = edition.labels("competences")
@@ -166,10 +171,18 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
         "edition_title": _text(edition.title),
         "school": {"name": _text(school.get("name")), "address": _text(school.get("address")),
                    "email": _text(school.get("email"))},
-        "partner": {"name": _text(project.get("structure_name")), "address": _text(project.get("address")),
-                    "postcode": _text(project.get("postcode")), "city": _text(project.get("city"))},
-        "referent": {"name": _text(project.get("referent_name")), "function": _text(project.get("referent_function")),
-                     "email": _text(project.get("referent_email")), "phone": _text(project.get("referent_phone"))},
+        "partner": {"name": _text(host.structure_name), "address": _text(host.address),
+                    "postcode": _text(host.postcode), "city": _text(host.city)},
+        "referent": {"name": _text(host.referent_name),
+                     "function": _text(project.get("referent_function")) if host.number == 1 else "",
+                     "email": _text(host.referent_email),
+                     "phone": _text(project.get("referent_phone")) if host.number == 1 else ""},
+        # a multi-site placement (« stage pluri-institutionnel »): the theme, this host's share of the hours,
+        # the partner sites (empty for a single site)
+        "theme": _text(project.get("theme")) or _text(project.get("title")),
+        "site_hours": _number(host.hours),
+        "partner_sites": [{"name": _text(s.structure_name), "city": _text(s.city), "referent": _text(s.referent_name),
+                           "hours": _number(s.hours)} for s in listed if s.number != host.number],
         "project": {"code": _text(project.get("project_code")), "title": _text(project.get("title")),
                     "planned_hours": _number(project.get("hours"))},
         "trainer": _text(project.get("trainer")),
@@ -178,8 +191,8 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
                               if t and any(m["track"] == t for m in members)),
         "competences": [{"code": c, "label": _text(competences.get(c, ""))}
                         for c in ordered_competences(project.get("competences"), competences)],
-        "period": {"start": french_date(edition.when("start")), "end": french_date(edition.when("end"))},
-        "hours": _number(config.hours),
+        "period": {"start": french_date(terms.start), "end": french_date(terms.end)},
+        "hours": _number(terms.hours),
         "deadline": french_date(deadline(edition, config)),
     }
 
@@ -207,21 +220,34 @@ def render_convention(project: Mapping, team: pd.DataFrame, edition: Edition,
     return stable_zip.stabilise(buffer.getvalue())
 
 
-def convention_file_name(project_code: str) -> str:
-    return f"convention_{project_code}.docx"
+def convention_file_name(convention_id: str) -> str:
+    return f"convention_{convention_id}.docx"
+
+
+def conventions_to_sign(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
+    """One row per convention: each opened project's, or for a multi-site offer one per host structure
+    (its share of the hours, the others named as partner sites), keyed by ``convention_id``."""
+    return offer_sites.per_site(opened(projects, assignment))
 
 
 def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
                edition: Edition) -> dict[str, bytes]:
-    """``{file name: DOCX bytes}``, one convention per opened project."""
+    """``{file name: DOCX bytes}``, one convention per opened project and host site."""
     config = settings(edition)
     team = team_table(assignment, roster)
-    return {convention_file_name(row["project_code"]): render_convention(row, team[team["project_code"] == row["project_code"]],
-                                                                          edition, config)
-            for row in opened(projects, assignment).to_dict("records")}
+    return {convention_file_name(row["convention_id"]): render_convention(row, team[team["project_code"] == row["project_code"]],
+                                                                           edition, config)
+            for row in conventions_to_sign(projects, assignment).to_dict("records")}
 
 
 # --- the tracking workbook -------------------------------------------------------------------------------
+def tracking_facts(conventions: pd.DataFrame) -> list[str]:
+    """The fixed columns of the tracking workbook; a « Convention » column first when an offer has several
+    sites (each host signs its own convention, so a project has one row per site)."""
+    several = "site_count" in conventions and bool((conventions["site_count"] > 1).any())
+    return (["convention"] if several else []) + TRACKING_FACTS
+
+
 def tracking_labels() -> dict[str, str]:
     labels = {name: field_meta(name).label for name in TRACKING_FACTS if name != "learners"}
     return {**labels, **TRACKING_LABELS}
@@ -230,12 +256,14 @@ def tracking_labels() -> dict[str, str]:
 def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: Edition) -> list[Sheet]:
     """The tracking workbook to fill: one row per convention, the signature dates (and notes) editable."""
     config = settings(edition)
-    frame = opened(projects, assignment).copy()
+    frame = conventions_to_sign(projects, assignment)
     counts = assignment["project_code"].value_counts()
     frame["learners"] = frame["project_code"].map(counts).astype(int)
     for name in [*SIGNATORIES, "notes"]:
         frame[name] = None
-    frame = frame[TRACKING_FACTS + [*SIGNATORIES, "notes"]]
+    frame = frame.assign(structure_name=frame["host_structure_name"], referent_name=frame["host_referent_name"])
+    frame = frame.rename(columns={"convention_id": "convention"})
+    frame = frame[tracking_facts(frame) + [*SIGNATORIES, "notes"]]
     order = " → ".join(label for _, label in SIGNATORIES.values())
     guide = pd.DataFrame({"guide": [
         "Saisissez dans chaque colonne « Signature … » la date à laquelle ce signataire a signé la convention "
@@ -332,12 +360,18 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
     if absent:
         raise TrackingWorkbookError("Colonnes absentes du classeur de suivi : " + ", ".join(f"« {a} »" for a in absent),
                                     file=path.name, hint="Repartez du classeur suivi_conventions.xlsx généré par l'étape Conventions")
-    known = opened(projects, assignment).set_index("project_code")
+    known = conventions_to_sign(projects, assignment).set_index("convention_id")
+    key = "convention" if "convention" in tracking_facts(known) else "project_code"
+    if key not in columns:
+        raise TrackingWorkbookError(f"Colonne « {labels[key]} » absente du classeur de suivi (une convention par site "
+                                    "qualifiant)", file=path.name,
+                                    hint="Repartez du classeur suivi_conventions.xlsx généré par l'étape Conventions")
     opens = _opening(edition)
     errors, warnings, records, seen = [], [], [], {}
     for row, line in zip(raw.rows, raw.row_numbers):
-        code = row[columns["project_code"]].strip()
-        where, error = row_key(code, line, known.index, seen, "projet inconnu (aucune convention pour ce projet)")
+        code = row[columns[key]].strip()
+        where, error = row_key(code, line, known.index, seen, "projet inconnu (aucune convention pour ce projet)"
+                               if key == "project_code" else "convention inconnue (aucune convention de ce code)")
         if error:
             errors.append(error)
             continue
@@ -351,16 +385,17 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
                                 f"des conventions le {fr.day(opens)} : vérifiez l'année saisie")
             dates[name] = value
         notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
-        records.append({"project_code": code, "title": known.loc[code, "title"],
+        records.append({"project_code": known.loc[code, "project_code"], "convention": code,
+                        "title": known.loc[code, "title"],
                         "structure_name": known.loc[code, "structure_name"], **dates,
                         **signature_status(dates, last_day), "notes": notes, "source_row": line})
-    errors += [f"projet {c} absent du classeur (chaque convention doit y avoir sa ligne)"
-               for c in known.index if c not in seen]
+    errors += [f"{'projet' if key == 'project_code' else 'convention'} {c} absent(e) du classeur (chaque convention "
+               "doit y avoir sa ligne)" for c in known.index if c not in seen]
     if errors:
         raise TrackingWorkbookError(
             f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s)", problems=errors,
             file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
-    table = pd.DataFrame(records).sort_values("project_code").reset_index(drop=True)
+    table = pd.DataFrame(records).sort_values(["project_code", "convention"]).reset_index(drop=True)
     return ConventionsResult(conventions=table, deadline=last_day, warnings=warnings)
 
 

@@ -101,11 +101,24 @@ def share_problems(row: Mapping, total_hours: float | None = None) -> list[str]:
 
 
 def partner_structures(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every host structure of ``frame``'s offers, one row per site: the frame's columns with
-    ``structure_name`` (and ``address``, ``postcode``, ``city``) replaced by the site's; the review counts
-    partners over this (a second site's structure is a partner too)."""
+    """Every host structure of ``frame``'s offers, one row per site (see :func:`per_site`) with the host's
+    name as ``structure_name``: the review counts partners over this, so a second site's structure counts."""
+    hosts = per_site(frame)
+    return hosts.assign(structure_name=hosts["host_structure_name"].where(hosts["host_structure_name"] != "", None))
+
+
+def per_site(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per site of each offer of ``frame`` (offers in their order, sites in theirs): the offer's
+    columns, unchanged, and ``site_number``, ``site_count``, ``site_hours`` (the host's share),
+    ``host_structure_name``, ``host_referent_name`` and ``convention_id`` (the project code for a single
+    site; ``<code>-S<n>`` for each site of a multi-site offer)."""
     rows = []
     for record in frame.to_dict("records"):
-        for site in sites(record):
-            rows.append({**record, "structure_name": site.structure_name or None, "site_number": site.number})
-    return pd.DataFrame(rows, columns=[*frame.columns, "site_number"]) if rows else frame.assign(site_number=[])
+        listed = sites(record)
+        for site in listed:
+            rows.append({**record, "site_number": site.number, "site_count": len(listed), "site_hours": site.hours,
+                         "host_structure_name": site.structure_name, "host_referent_name": site.referent_name or None,
+                         "convention_id": record["project_code"] if len(listed) == 1
+                         else f"{record['project_code']}-S{site.number}"})
+    extra = ["site_number", "site_count", "site_hours", "host_structure_name", "host_referent_name", "convention_id"]
+    return pd.DataFrame(rows, columns=[*frame.columns, *extra])
