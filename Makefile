@@ -9,7 +9,7 @@ STAMP := $(VENV)/.stagesco-installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test test-fast bench demo lock clean
+.PHONY: help setup run run-all test test-fast bench demo lock clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml uv.lock
 
 setup: $(STAMP) ## create .venv and install the locked dependencies (uv.lock) and the Jupyter kernel
 
-run: setup ## run the pipeline on every edition of params.yaml (the demo), then list the reports
-	$(BIN)/stagesco run
+run: setup ## run the pipeline on the demo edition, then list the reports
+	$(BIN)/stagesco run demo
+
+run-all: setup ## run the pipeline on every synthetic demo campaign of params.yaml (synthetic: true)
+	@for e in $$($(BIN)/python -c "import yaml; print(' '.join(n for n, e in yaml.safe_load(open('params.yaml'))['editions'].items() if (e or {}).get('synthetic')))"); do \
+	  $(BIN)/stagesco run $$e || exit $$?; done
 
 test: setup ## run every test, the slow ones (real DVC + Jupyter pipeline) included
 	bash .ci/system-deps.sh

@@ -164,6 +164,9 @@ def forms_export(records: list[dict]) -> bytes:
 
 
 # --- the commission -----------------------------------------------------------------------------------------
+DECIDED_TERMS_FOR = "Foyer de jeunes travailleurs de la Rance"
+
+
 def filled_decisions(edition: Edition, result: eligibility.EligibilityResult) -> bytes:
     """The decision workbook as the commission saves it: every eligible offer retained with its proposed team
     and tracks, every other one refused with its reason."""
@@ -184,6 +187,8 @@ def filled_decisions(edition: Edition, result: eligibility.EligibilityResult) ->
             values = {"decision": decisions["retained"], "decided_team_min": int(row["team_min"]),
                       "decided_team_max": int(row["team_max"]), "tracks_open": tracks_open_label(edition, row["tracks"]),
                       "trainer": trainers[retained % len(trainers)]}
+            if row["structure_name"] == DECIDED_TERMS_FOR:  # the commission shortens one placement
+                values.update(decided_hours=245, decided_end="20/03/2026")
             retained += 1
         else:
             values = {"decision": decisions["not_retained"], "motivation": "Offre hors de l'appel : " + row["status_reasons"]}

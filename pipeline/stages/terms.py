@@ -19,6 +19,9 @@ from ..contract.config import Edition
 SOURCES = {"commission": "décision de la commission", "form": "formulaire du partenaire",
            "edition": "valeur par défaut de l'édition"}
 
+# The decision workbook's optional columns (edition.yaml commission.decided_terms: true).
+DECIDED_TERMS = ["decided_hours", "decided_start", "decided_end"]
+
 # term → (the commission's column, the form's field)
 HOURS = ("decided_hours", "hours")
 START = ("decided_start", "period_start")
@@ -77,3 +80,8 @@ def offer_terms(project: Mapping, edition: Edition) -> Terms:
                  start=_day(start) if start is not None else edition.when("start").date(),
                  end=_day(end) if end is not None else edition.when("end").date(),
                  sources={"hours": hours_from, "start": start_from, "end": end_from})
+
+
+def decided_terms(edition: Edition) -> list[str]:
+    """The decision workbook's term columns: all of :data:`DECIDED_TERMS` when ``commission.decided_terms``."""
+    return list(DECIDED_TERMS) if (edition.config.get("commission") or {}).get("decided_terms") else []
