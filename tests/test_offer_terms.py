@@ -141,3 +141,18 @@ def test_terms_commission_then_form_then_edition(edition):
     bare = terms.offer_terms({"hours": None}, edition)
     assert (bare.hours, bare.start, bare.end) == (105.0, date(2025, 12, 1), date(2025, 12, 19))
     assert bare.sources == {"hours": "edition", "start": "edition", "end": "edition"}
+
+
+def test_commission_terms_read_back_and_unreadable_values_are_named():
+    from pipeline.stages.commission import read_terms
+
+    columns = {"decided_hours": 0, "decided_start": 1, "decided_end": 2}
+    values = {"decided_hours": "245", "decided_start": "", "decided_end": "20/03/2026"}
+    errors: list[str] = []
+    got = read_terms(lambda name: values[name], columns, "ligne 3 (PTEST)", errors)
+    assert errors == [] and got["decided_hours"] == 245 and pd.isna(got["decided_start"])
+    assert got["decided_end"] == pd.Timestamp("2026-03-20")
+    values.update(decided_hours="beaucoup", decided_end="31/02/2026")
+    read_terms(lambda name: values[name], columns, "ligne 3 (PTEST)", errors)
+    assert [e.split(" : ")[0] for e in errors] == ["ligne 3 (PTEST), colonne « Volume horaire retenu (h) »",
+                                                   "ligne 3 (PTEST), colonne « Fin retenue »"]

@@ -206,7 +206,7 @@ def tracks_open_label(edition: Edition, tracks) -> str:
     """The dropdown answer of the decision workbook opening exactly ``tracks``."""
     wanted = sorted(str(t) for t in tracks)
     for code, label in edition.vocabulary["tracks_open"].items():
-        if sorted(["ES", "EJE"] if code == "both" else [code]) == wanted:
+        if sorted({"both": ["ES", "EJE"], "ES_ASS": ["ES", "ASS"], "all3": ["ES", "EJE", "ASS"]}.get(code) or [code]) == wanted:
             return label
     raise ValueError(f"aucune réponse de la liste « filières ouvertes » n'ouvre {wanted}")
 
@@ -258,6 +258,16 @@ def roster_export(learners: list[dict]) -> bytes:
     return _csv_bytes(header, rows, delimiter=";", quoting=csv.QUOTE_MINIMAL, line_end="\r\n", encoding="cp1252")
 
 
+def adjustments_csv(learners: list[dict], catalogue: pd.DataFrame) -> bytes:
+    """One fixed pair with its reason: the EJE learner placed near home for a disability accommodation."""
+    code = catalogue.set_index("structure_name").loc["Crèche familiale Les Lutins", "project_code"]
+    label = choice_label(catalogue.set_index("project_code").loc[[code]].reset_index().iloc[0])
+    who = next(r for r in learners if r["track"] == "EJE" and r["ranking"][0] == label)
+    rows = [[who["idnumber"], code, "fixer", "Aménagement : stage proche du domicile (reconnaissance de handicap)"]]
+    return _csv_bytes(adjustments.HEADER, rows, delimiter=";", quoting=csv.QUOTE_MINIMAL, line_end="\r\n",
+                      encoding="utf-8", bom=True)
+
+
 # --- the follow-up ------------------------------------------------------------------------------------------
 def filled_tracking(edition: Edition, retained: pd.DataFrame, placed: pd.DataFrame) -> bytes:
     """Every convention signed in order and on time — each site of a two-site offer signs its own —
@@ -293,8 +303,7 @@ def askoria_files(root: Path) -> dict[str, bytes]:
     files["promotion.csv"] = roster_export(learners)
     files["choix_moodle.csv"] = moodle_formats.ratingallocate_export(
         learners, [choice_label(p) for p in catalogue.itertuples(index=False)], RANKS)
-    files["ajustements.csv"] = _csv_bytes(adjustments.HEADER, [], delimiter=";", quoting=csv.QUOTE_MINIMAL,
-                                          line_end="\r\n", encoding="utf-8", bom=True)
+    files["ajustements.csv"] = adjustments_csv(learners, catalogue)
     with workspace(root, files, EDITION) as edition:
         applied = applications.ingest(edition, catalogue)
         placed = assignment.run(edition, decided.retained, applied.roster, applied.preferences).table

@@ -103,6 +103,11 @@ def write_notifications(result: CommissionResult, edition: Edition, outbox: Path
     return summary
 
 
+def _text(value) -> str:
+    """A text of the catalogue: empty when the form did not ask it (a missing value, never « nan »)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     """The catalogue published to learners: retained projects only, no learner data, no referent contact."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(STAGE_TEMPLATES)), autoescape=True,
@@ -122,8 +127,9 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
             if len(hosts) > 1 else [],
             "code": row.project_code, "title": row.title, "structure": row.structure_name,
             "structure_type": types.get(row.structure_type, row.structure_type or ""),
-            "place": f"{row.city or ''} ({row.departement or '?'})", "public": row.public or "", "mediation": row.mediation or "",
-            "description": row.description or "", "issue": row.issue or "", "challenges": row.challenges or "",
+            "place": f"{_text(row.city)} ({_text(row.departement) or '?'})", "public": _text(row.public),
+            "mediation": _text(row.mediation), "description": _text(row.description), "issue": _text(row.issue),
+            "challenges": _text(row.challenges),
             "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
             "tracks": " et ".join(as_list(row.tracks_open)),
             "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
