@@ -387,7 +387,7 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
         notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
         records.append({"project_code": known.loc[code, "project_code"], "convention": code,
                         "title": known.loc[code, "title"],
-                        "structure_name": known.loc[code, "structure_name"], **dates,
+                        "structure_name": known.loc[code, "host_structure_name"], **dates,
                         **signature_status(dates, last_day), "notes": notes, "source_row": line})
     errors += [f"{'projet' if key == 'project_code' else 'convention'} {c} absent(e) du classeur (chaque convention "
                "doit y avoir sa ligne)" for c in known.index if c not in seen]
@@ -410,4 +410,4 @@ def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame) -
 
 def messages(result: ConventionsResult) -> list[str]:
     """One French line per convention that needs attention, for the report."""
-    return [f"{r.project_code} ({r.structure_name}) : {r.details}" for r in result.problems.itertuples()]
+    return [f"{r.convention} ({r.structure_name}) : {r.details}" for r in result.problems.itertuples()]
