@@ -23,12 +23,11 @@ $(STAMP): pyproject.toml uv.lock
 
 setup: $(STAMP) ## create .venv and install the locked dependencies (uv.lock) and the Jupyter kernel
 
-run: setup ## run the pipeline on the demo edition, then list the reports
+run: setup ## run the pipeline on the demo edition, then list its reports
 	$(BIN)/stagesco run demo
 
-run-all: setup ## run the pipeline on every synthetic demo campaign of params.yaml (synthetic: true)
-	@for e in $$($(BIN)/python -c "import yaml; print(' '.join(n for n, e in yaml.safe_load(open('params.yaml'))['editions'].items() if (e or {}).get('synthetic')))"); do \
-	  $(BIN)/stagesco run $$e || exit $$?; done
+run-all: setup ## run the pipeline on every edition of params.yaml (every demo campaign)
+	$(BIN)/stagesco run
 
 test: setup ## run every test, the slow ones (real DVC + Jupyter pipeline) included
 	bash .ci/system-deps.sh

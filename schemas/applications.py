@@ -54,9 +54,14 @@ class Preference(pa.DataFrameModel):
         coerce = False
 
 
-def roster_schema() -> pa.DataFrameSchema:
-    """The roster's validating schema: model types and nullability, checks and messages from the metadata."""
-    return with_metadata_checks(RosterEntry)
+def roster_schema(tracks: dict[str, str]) -> pa.DataFrameSchema:
+    """The roster's validating schema: model types and nullability, checks and messages from the metadata,
+    and a track among the edition's ``tracks`` (code → French label)."""
+    schema = with_metadata_checks(RosterEntry)
+    named = [f"{code} ({label})" for code, label in tracks.items()]
+    allowed = ", ".join(named[:-1]) + " ou " + named[-1] if len(named) > 1 else "".join(named)
+    check = pa.Check.isin(list(tracks), error=f"la filière doit être {allowed}")
+    return schema.update_columns({"track": {"checks": [*schema.columns["track"].checks, check]}})
 
 
 def preferences_schema() -> pa.DataFrameSchema:

@@ -36,6 +36,9 @@ CATALOGUE = pd.DataFrame({
 KNOWN = pd.DataFrame({"project_code": [RADIO, SLAM, CRECHE, FRESQUE, OLD],
                       "title": list(CATALOGUE["title"]) + ["Jardin partagé et land art"]})
 LABEL = {row.project_code: f"{row.project_code} – {row.title}" for row in CATALOGUE.itertuples()}
+# The demo edition's tracks (inputs/demo/edition.yaml, vocabularies.tracks).
+TRACKS = {"ES": "Éducateur spécialisé (DEES)", "EJE": "Éducateur de jeunes enfants (DEEJE)"}
+
 LEARNERS = [
     # first, last, id, email, track, employer
     ("Léa", "Martin", "A001", "lea.martin@apprenants.example", "ES", ""),
@@ -56,7 +59,7 @@ def roster_bytes(rows=LEARNERS) -> bytes:
 def roster_of(tmp_path, data: bytes | None = None):
     path = tmp_path / "promotion.csv"
     path.write_bytes(data or roster_bytes())
-    return app.parse_roster(read_table(path), demo.ROSTER_MAPPING["fields"])
+    return app.parse_roster(read_table(path), demo.ROSTER_MAPPING["fields"], TRACKS)
 
 
 def response(learner: int | None = None, ranking=(), when=datetime(2025, 10, 20, 10, 0), **identity) -> dict:
@@ -74,7 +77,7 @@ def run(tmp_path, responses, *, writer=None, known=KNOWN, catalogue=CATALOGUE, r
     data = (writer or (lambda rs: mf.feedback_export(rs, 5)))(responses)
     (tmp_path / "moodle.csv").write_bytes(data)
     export = read_moodle_export(tmp_path / "moodle.csv")
-    return app.validate(export, roster, catalogue, policy="any_project", known_projects=known,
+    return app.validate(export, roster, catalogue, tracks=tuple(TRACKS), policy="any_project", known_projects=known,
                         roster_rejected=rejected)
 
 
@@ -100,7 +103,7 @@ def test_roster_mapped_and_validated(tmp_path):
     assert list(roster["track"]) == ["ES", "EJE", "ES", "EJE", "ES", "EJE"]  # « Éducateur spécialisé » → ES
     by_row = rejected.groupby("source_row")["reason"].apply(list).to_dict()
     assert by_row[8] == ["identifiant déjà attribué à l'apprenant de la ligne 2"]
-    assert by_row[9] == ["la filière doit être ES (éducateur spécialisé) ou EJE (éducateur de jeunes enfants)"]
+    assert by_row[9] == ["la filière doit être ES (Éducateur spécialisé (DEES)) ou EJE (Éducateur de jeunes enfants (DEEJE))"]
     assert sorted(by_row[10]) == ["adresse de courriel invalide", "valeur obligatoire manquante"]
     assert set(rejected["consequence"]) == {app.ROSTER_ROW_IGNORED}
     assert rejected.loc[rejected["source_row"] == 9, "column"].iloc[0] == "Filière"
@@ -320,7 +323,7 @@ def make_edition(tmp_path: Path, files: dict[str, bytes], config: dict, mapping:
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["editions"] = {"t": {"files": {"roster": "promotion.csv", "applications": "candidatures.csv"}}}
     (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    (root / "inputs" / "t" / "edition.yaml").write_text(yaml.safe_dump({"title": "T", **config}, allow_unicode=True),
+    (root / "inputs" / "t" / "edition.yaml").write_text(yaml.safe_dump({"title": "T", "vocabularies": {"tracks": TRACKS}, **config}, allow_unicode=True),
                                                          encoding="utf-8")
     mapping = mapping if mapping is not None else {"roster": demo.ROSTER_MAPPING, "applications": demo.APPLICATIONS_MAPPING}
     (root / "inputs" / "t" / "mapping.yaml").write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
@@ -373,9 +376,9 @@ def demo_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    roster, rejected = app.parse_roster(read_table(folder / demo.ROSTER_FILE), demo.ROSTER_MAPPING["fields"])
+    roster, rejected = app.parse_roster(read_table(folder / demo.ROSTER_FILE), demo.ROSTER_MAPPING["fields"], TRACKS)
     export = read_moodle_export(folder / demo.PREFERENCES_FILE)
-    result = app.validate(export, roster, catalogue, policy="any_project", known_projects=projects,
+    result = app.validate(export, roster, catalogue, tracks=tuple(TRACKS), policy="any_project", known_projects=projects,
                           roster_rejected=rejected)
     _, _, cases = demo.demo_cohort(catalogue, non_retained=non_retained)
     return {"catalogue": catalogue, "files": files, "result": result, "cases": cases, "non_retained": non_retained}

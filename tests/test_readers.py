@@ -103,3 +103,17 @@ def test_broken_xlsx(tmp_path):
 def test_xls_refused_with_advice(tmp_path):
     with pytest.raises(InputFileError, match=r"\.xlsx ou \.csv"):
         read_table(write(tmp_path, "old.xls", b"\xd0\xcf\x11\xe0"))
+
+
+def test_a_stated_delimiter_the_file_does_not_use_is_named_as_such(tmp_path):
+    path = tmp_path / "depot.csv"
+    path.write_bytes("Nom de la structure,Code postal,Titre du projet\r\nCHRS Les Tilleuls,87000,Jardin\r\n".encode())
+    with pytest.raises(InputFileError) as info:
+        read_table(path, delimiter=";")
+    message = str(info.value)
+    assert "depot.csv" in message and "point-virgule" in message and "des virgules" in message
+    assert "mapping.yaml" in message
+    assert read_table(path, delimiter=",").columns == ["Nom de la structure", "Code postal", "Titre du projet"]
+    one_column = tmp_path / "liste.csv"  # a genuine one-column file stays readable
+    one_column.write_bytes("Identifiant\r\nA001\r\n".encode())
+    assert read_table(one_column, delimiter=";").rows == [["A001"]]

@@ -15,7 +15,6 @@ from typing import Mapping
 
 import numpy as np
 
-from pipeline.assign.model import TRACKS
 from pipeline.assign.network import LOTTERY_RANGE, Network, draw
 from pipeline.assign.objective import _rank_levels
 
@@ -47,8 +46,8 @@ class _FlowModel:
         self.n_nodes = node + 1
         pindex = {p.id: i for i, p in enumerate(projects)}
         room_arr = np.array(room, np.int64)
-        track_code = {t: k for k, t in enumerate(TRACKS)}
-        pt_of = np.full((len(projects), len(TRACKS)), -1, np.int64)  # (project, track) -> node
+        track_code = {t: k for k, t in enumerate(instance.track_codes)}
+        pt_of = np.full((len(projects), len(instance.track_codes)), -1, np.int64)  # (project, track) -> node
         for (pid, t), v in pt_node.items():
             pt_of[pindex[pid], track_code[t]] = v
         unranked = instance.unranked

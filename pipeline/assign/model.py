@@ -12,7 +12,6 @@ from typing import Mapping
 
 from pipeline.contract.errors import StagescoError
 
-TRACKS = ("ES", "EJE")
 OBJECTIVES = ("egalitarian", "rank_maximal", "sum_of_ranks")
 
 
@@ -65,11 +64,19 @@ class Instance:
     forbidden: tuple[Pair, ...] = ()
     seed: int = 0
     objective: str = "egalitarian"
+    tracks: tuple[str, ...] = ()  # the cohort's tracks (edition data); empty: those the learners and projects name
 
     def __post_init__(self) -> None:
         problems = _validate(self)
         if problems:
             raise InvalidInstance("Données d'affectation invalides : " + " ; ".join(problems))
+
+    @cached_property
+    def track_codes(self) -> tuple[str, ...]:
+        """The tracks in the edition's order, or (none declared) those named by learners and projects, sorted."""
+        if self.tracks:
+            return tuple(self.tracks)
+        return tuple(sorted({lr.track for lr in self.learners} | {t for p in self.projects for t in p.tracks}))
 
     @property
     def unranked(self) -> int:
@@ -133,14 +140,14 @@ def _validate(instance: Instance) -> list[str]:
     for p in instance.projects:
         if not 0 <= p.min_size <= p.max_size:
             problems.append(f"projet {p.id} : effectif minimum {p.min_size} et maximum {p.max_size}")
-        unknown = set(p.tracks) - set(TRACKS)
+        unknown = set(p.tracks) - set(instance.track_codes)
         if unknown:
             problems.append(f"projet {p.id} : filière inconnue {', '.join(sorted(unknown))}")
         for track, count in p.track_min.items():
             if count > 0 and track not in p.tracks:
                 problems.append(f"projet {p.id} : minimum de {count} {track} mais filière {track} non ouverte")
     for lr in instance.learners:
-        if lr.track not in TRACKS:
+        if lr.track not in instance.track_codes:
             problems.append(f"apprenant {lr.id} : filière inconnue « {lr.track} »")
         if len(lr.preferences) > instance.ranks:
             problems.append(f"apprenant {lr.id} : {len(lr.preferences)} choix pour {instance.ranks} demandés")

@@ -15,7 +15,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from pipeline.assign.model import TRACKS, Instance
+from pipeline.assign.model import Instance
 
 LOTTERY_RANGE = 2**24
 
@@ -62,7 +62,7 @@ def build_network(instance: Instance, homes: dict[str, str] | None = None) -> Ne
         net.fixed_size[project_id] += 1
         net.fixed_track[project_id, instance.learner(learner_id).track] += 1
         net.fixed_ranks.append(instance.rank(instance.learner(learner_id), project_id))
-    open_to = {track: {p.id for p in instance.projects if track in p.tracks} for track in TRACKS}
+    open_to = {track: {p.id for p in instance.projects if track in p.tracks} for track in instance.track_codes}
     groups: dict[tuple, list[str]] = {}
     for learner in instance.learners:
         lid = learner.id

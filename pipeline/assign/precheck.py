@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Callable
 
-from pipeline.assign.model import TRACKS, AssignmentTimeout, Instance
+from pipeline.assign.model import AssignmentTimeout, Instance
 
 
 def precheck(instance: Instance) -> list[str]:
@@ -48,7 +48,7 @@ def precheck(instance: Instance) -> list[str]:
     capacity = sum(p.max_size for p in instance.projects)
     if n_learners > capacity:
         conflicts.append(f"{n_learners} apprenants mais seulement {capacity} places maximum au total")
-    for track in TRACKS:
+    for track in instance.track_codes:
         count = by_track[track]
         open_to = [p for p in instance.projects if track in p.tracks]
         if count and not open_to:
@@ -70,7 +70,7 @@ def precheck(instance: Instance) -> list[str]:
         if need > n_learners:
             conflicts.append(f"les projets à ouvrir obligatoirement (apprenants fixés : {', '.join(must_open)}) "
                              f"demandent au moins {need} apprenants (somme des minimums) pour {n_learners} apprenants")
-        for track in TRACKS:
+        for track in instance.track_codes:
             need_track = sum(projects[pid].track_min.get(track, 0) for pid in must_open)
             if need_track > by_track[track]:
                 conflicts.append(f"les projets à ouvrir obligatoirement ({', '.join(must_open)}) demandent au moins "

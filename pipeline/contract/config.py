@@ -7,6 +7,7 @@ named in ``params.yaml`` under ``editions.<edition>.files``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -126,6 +127,13 @@ def _refuse_bare_dates(data, file: str, path: str = "") -> None:
                           hint=f'Écrivez par exemple {path.split(".")[-1]}: "{data}"')
 
 
+def campaign_of(edition_name: str, declared: object = None) -> str:
+    """An edition's campaign: the declared one, else its name without a trailing year (``demo-2024`` → ``demo``)."""
+    if declared is not None and str(declared).strip():
+        return str(declared).strip()
+    return re.sub(r"-\d{4}$", "", edition_name)
+
+
 @dataclass
 class Edition:
     """One edition: its config, its mapping and its input files."""
@@ -182,6 +190,22 @@ class Edition:
     def labels(self, vocabulary: str) -> dict[str, str]:
         """An edition vocabulary (``vocabularies.<name>`` of edition.yaml): code → French label."""
         return dict((self.config.get("vocabularies") or {}).get(vocabulary) or {})
+
+    @property
+    def tracks(self) -> dict[str, str]:
+        """The cohort's tracks (``vocabularies.tracks`` of edition.yaml): code → French label, in its order."""
+        tracks = self.labels("tracks")
+        if not tracks:
+            raise ConfigError("Filières de la promotion absentes (vocabularies.tracks)",
+                              file=f"inputs/{self.name}/{EDITION_FILE}",
+                              hint="Déclarez sous vocabularies.tracks chaque filière : son code, deux-points, son "
+                                   "libellé (comme dans inputs/demo/edition.yaml)")
+        return {str(code): str(label) for code, label in tracks.items()}
+
+    @property
+    def campaign(self) -> str:
+        """The campaign the edition belongs to (``campaign:``), whose earlier editions its review compares with."""
+        return campaign_of(self.name, self.config.get("campaign"))
 
     def when(self, key: str) -> datetime:
         """A date of the edition's calendar (``calendar.<key>``) as a datetime; a date alone means 00:00."""

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from ..contract.config import Edition
 from ..io import stable_zip
+from ..io import tracks as track_words
 from ..io.workbook import build
 from ..stages import applications, assignment, conventions, eligibility, projects
 from ..stages import commission as commission_stage
@@ -203,12 +204,8 @@ def filled_decisions(edition: Edition, result: eligibility.EligibilityResult) ->
 
 
 def tracks_open_label(edition: Edition, tracks) -> str:
-    """The dropdown answer of the decision workbook opening exactly ``tracks``."""
-    wanted = sorted(str(t) for t in tracks)
-    for code, label in edition.vocabulary["tracks_open"].items():
-        if sorted({"both": ["ES", "EJE"], "ES_ASS": ["ES", "ASS"], "all3": ["ES", "EJE", "ASS"]}.get(code) or [code]) == wanted:
-            return label
-    raise ValueError(f"aucune réponse de la liste « filières ouvertes » n'ouvre {wanted}")
+    """The « filières ouvertes » answer opening exactly ``tracks`` (« ES et ASS »), in the edition's order."""
+    return track_words.phrase(code for code in edition.labels("tracks") if code in {str(t) for t in tracks})
 
 
 # --- the cohort ---------------------------------------------------------------------------------------------

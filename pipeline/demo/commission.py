@@ -17,6 +17,7 @@ import yaml
 from openpyxl import load_workbook
 
 from ..io import stable_zip
+from ..io import tracks as track_words
 from ..contract.config import Edition
 from ..io.workbook import build
 from ..stages import eligibility, projects
@@ -66,7 +67,7 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
            if label in [c.value for c in sheet[1]]}
     trainers = list(edition.section("commission")["trainers"])
     decisions = edition.vocabulary["decisions"]
-    tracks_open = edition.vocabulary["tracks_open"]
+    every_track = track_words.phrase(edition.tracks)
     facts = result.projects.set_index("project_code")
     eligible_seen = review_seen = not_eligible_seen = retained = 0
     for r in range(2, sheet.max_row + 1):
@@ -99,7 +100,7 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
             if retained in (2, 7):  # the commission widens two teams
                 high += 2
             proposed = sorted(str(t) for t in row["tracks"])
-            track = tracks_open["both"] if proposed == ["EJE", "ES"] or not proposed else tracks_open[proposed[0]]
+            track = every_track if set(proposed) == set(edition.tracks) or not proposed else proposed[0]
             trainer = trainers[0] if retained % 4 == 0 else trainers[1 + retained % (len(trainers) - 1)]
             values = {"decision": decision if retained != 3 else f"  {decision.capitalize()} ",
                       "decided_team_min": low, "decided_team_max": high, "tracks_open": track, "trainer": trainer}

@@ -25,6 +25,7 @@ from ..contract.errors import InputFileError
 
 BOM = b"\xef\xbb\xbf"
 DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
+DELIMITER_PLURALS = {";": "des points-virgules (« ; »)", ",": "des virgules (« , »)", "\t": "des tabulations"}
 DEFAULT_LIMITS = {
     "max_file_bytes": 50_000_000,
     "max_rows": 200_000,
@@ -223,6 +224,22 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
     return best[1]
 
 
+def _refuse_wrong_delimiter(text: str, header_rows: int, stated: str, name: str) -> None:
+    """The mapping states a delimiter that leaves the label row in one piece: when another delimiter splits
+    it, say so (rather than let every mapped label be reported missing)."""
+    try:
+        found = _detect_delimiter(text, header_rows, name)
+    except InputFileError:
+        return
+    if found != stated:
+        said = DELIMITER_NAMES.get(stated, repr(stated))
+        raise InputFileError(f"Le séparateur de colonnes indiqué dans la correspondance ({said}) laisse la ligne "
+                             f"d'en-têtes en une seule colonne : le fichier semble séparé par {DELIMITER_PLURALS[found]}",
+                             file=name,
+                             hint="Corrigez « delimiter » dans la section « source » de mapping.yaml (ou indiquez "
+                                  "auto), ou enregistrez à nouveau le fichier avec le séparateur attendu")
+
+
 def _too_many_columns(count: int, limits: dict, name: str) -> InputFileError:
     return InputFileError(f"Trop de colonnes dans la ligne d'en-têtes ({_n(count)}, maximum {limits['max_columns']})",
                           file=name, hint="Vérifiez qu'il s'agit bien de l'export attendu et le séparateur de colonnes")
@@ -276,6 +293,8 @@ def _read_csv(path: Path, name: str, header_rows: int, delimiter: str, limits: d
         records.close()
     if seen_headers < header_rows:
         raise InputFileError("Ligne d'en-têtes absente", file=name, hint="Exportez le fichier avec ses en-têtes")
+    if width == 1 and delimiter not in ("auto", None, ""):
+        _refuse_wrong_delimiter(text, header_rows, delim, name)
     if not table.rows:
         raise InputFileError("Le fichier ne contient que des en-têtes, aucune réponse", file=name,
                              hint="Vérifiez que l'export couvre la bonne période et contient les réponses")

@@ -6,13 +6,14 @@ edition can compare with it after the earlier edition's personal data is purged,
 
 A record is::
 
-    {"edition": "demo", "title": "…", "start": "2025-12-01", "end": "2025-12-19",
+    {"edition": "demo", "campaign": "demo", "title": "…", "start": "2025-12-01", "end": "2025-12-19",
      "indicators": {…}, "breakdowns": {…},  (the review stage's metrics)
      "stages": {"projects": {…metrics.json…}, "eligibility": {…}, …}}
 
 Small-count suppression happens only in rendered pages, never here. An edition's review reads only the
-records of editions that started *before* it (:func:`earlier`), so freezing a later edition never
-changes an earlier edition's review.
+records of editions of the same campaign (``campaign:`` of edition.yaml; a record without one belongs to
+its edition's name without a trailing year) that started *before* it (:func:`earlier`), so freezing a
+later edition never changes an earlier edition's review, and a campaign is never compared with another.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 from pathlib import Path
 
 from ..contract import atomic
-from ..contract.config import Edition, Params
+from ..contract.config import Edition, Params, campaign_of
 from ..contract.errors import ConfigError
 
 HISTORY_DIR = "history"
@@ -62,6 +63,7 @@ def record(edition: Edition) -> dict:
     calendar = edition.config.get("calendar") or {}
     return {
         "edition": edition.name,
+        "campaign": edition.campaign,
         "title": str(edition.config.get("title") or edition.name),
         "start": start_of(edition),
         "end": str(calendar.get("end") or "")[:10],
@@ -94,13 +96,14 @@ def load(path: Path) -> dict:
 
 
 def earlier_files(edition_name: str, params: Params) -> list[Path]:
-    """The history files of editions that started before ``edition_name`` (oldest first)."""
+    """The history files of the editions of ``edition_name``'s campaign that started before it (oldest first)."""
     edition = Edition.load(edition_name, params.root)
     start = start_of(edition)
     found = []
     for path in sorted(history_dir(params.root).glob("*.json")):
         data = load(path)
-        if data["edition"] != edition_name and str(data["start"]) < start:
+        same = campaign_of(str(data["edition"]), data.get("campaign")) == edition.campaign
+        if same and data["edition"] != edition_name and str(data["start"]) < start:
             found.append((str(data["start"]), data["edition"], path))
     return [path for _, _, path in sorted(found)]
 

@@ -29,7 +29,6 @@ from ..io.validation import schema_problems
 
 ROSTER = "roster"
 TABLE = "applications"
-TRACKS = ("ES", "EJE")
 
 # How learners without a valid candidature are assigned (edition.yaml: applications.non_respondents).
 POLICIES = {
@@ -60,8 +59,7 @@ LABELS = {
     "choices_read": "Choix lus", "choices_kept": "Choix retenus", "status": "Statut", "employer": "Structure employeuse",
     "project_code": "Code projet", "rank": "Rang de préférence", "title": "Titre du projet", "tracks": "Filières ouvertes",
     "team_min": "Effectif minimum", "team_max": "Effectif maximum", "first_choices": "1ers choix",
-    "first_choices_ES": "1ers choix ES", "first_choices_EJE": "1ers choix EJE", "top3": "Dans les 3 premiers choix",
-    "top3_ES": "Top 3 ES", "top3_EJE": "Top 3 EJE", "applicants": "Candidats (tous rangs)",
+    "top3": "Dans les 3 premiers choix", "applicants": "Candidats (tous rangs)",
     "under_minimum": "Candidats en dessous de l'effectif minimum", "last_name": "Nom", "first_name": "Prénom",
     "email": "Courriel", "track": "Filière",
 }
@@ -83,6 +81,20 @@ class ApplicationsResult:
     policy: str                     # applications.non_respondents of edition.yaml (a key of POLICIES)
     roster_raw: RawTable | None = None
     notes: list[str] = field(default_factory=list)
+    tracks: tuple[str, ...] = ()    # the edition's track codes (vocabularies.tracks), in its order
+
+    @property
+    def demand_columns(self) -> list[str]:
+        """The columns of the demand table people read: first choices per track, not the top 3 per track."""
+        return ["project_code", "title", "tracks", "team_min", "team_max", "first_choices",
+                *(f"first_choices_{t}" for t in self.tracks), "top3", "applicants", "under_minimum"]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """:data:`LABELS` with the headers of the per-track columns of the demand table."""
+        per_track = {f"{name}_{t}": f"{label} {t}" for t in self.tracks
+                     for name, label in (("first_choices", "1ers choix"), ("top3", "Top 3"))}
+        return {**LABELS, **per_track}
 
     @property
     def policy_label(self) -> str:
@@ -129,7 +141,7 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
     export = read_moodle_export(path, source=section.get("source") or {}, fields=section.get("fields") or {},
                                 limits=limits, display_name=path.name,
                                 mapping_file=f"inputs/{edition.name}/{MAPPING_FILE}")
-    result = validate(export, roster, catalogue, policy=policy, known_projects=known_projects,
+    result = validate(export, roster, catalogue, tracks=tuple(edition.tracks), policy=policy, known_projects=known_projects,
                       roster_rejected=roster_rejected)
     result.roster_raw = roster_raw
     return result
@@ -161,12 +173,14 @@ def read_roster(edition: Edition) -> tuple[RawTable, pd.DataFrame, pd.DataFrame]
     path = edition.input_path(ROSTER)
     raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
-    roster, rejected = parse_roster(raw, section.get("fields") or {}, mapping_file)
+    roster, rejected = parse_roster(raw, section.get("fields") or {}, edition.tracks, mapping_file)
     return raw, roster, rejected
 
 
-def parse_roster(raw: RawTable, mapping_fields: dict, mapping_file: str = MAPPING_FILE) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The roster table (one row per learner, identifiers unique) and its rejected rows."""
+def parse_roster(raw: RawTable, mapping_fields: dict, tracks: dict[str, str],
+                 mapping_file: str = MAPPING_FILE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster table (one row per learner, identifiers unique) and its rejected rows; a learner's track
+    must be one of the edition's ``tracks`` (code → French label, ``vocabularies.tracks``)."""
     metas = [m for m in table_fields(ROSTER) if m.name != "source_row"]
     sources = resolve(raw, mapping_fields, [m.name for m in metas if m.required], mapping_file)
     columns = {}
@@ -176,7 +190,7 @@ def parse_roster(raw: RawTable, mapping_fields: dict, mapping_file: str = MAPPIN
         columns[meta.name] = [(parse_choice(t, src.values) if src and src.values else clean_text(t))[0] for t in texts]
     frame = pd.DataFrame(columns, index=range(len(raw.rows)), dtype=object)
     frame["source_row"] = pd.array(raw.row_numbers, dtype="Int64")
-    problems = schema_problems(roster_schema(), frame, raw, sources)
+    problems = schema_problems(roster_schema(tracks), frame, raw, sources)
     problems += [(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     bad = {p[0] for p in problems}
     seen: dict[str, int] = {}
@@ -308,9 +322,10 @@ def as_catalogue(retained: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame, *, policy: str = "any_project",
+def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame, *, tracks, policy: str = "any_project",
              known_projects: pd.DataFrame | None = None, roster_rejected: pd.DataFrame | None = None) -> ApplicationsResult:
-    """Identify, validate and de-duplicate the responses of ``export`` against ``roster`` and ``catalogue``."""
+    """Identify, validate and de-duplicate the responses of ``export`` against ``roster`` and ``catalogue``;
+    ``tracks`` are the edition's track codes, in its order (the demand table counts choices per track)."""
     if policy not in POLICIES:
         raise ConfigError(f"Règle d'affectation des non-répondants inconnue « {policy} »",
                           hint="Valeurs possibles : " + ", ".join(POLICIES))
@@ -366,8 +381,9 @@ def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame
     result = ApplicationsResult(
         export=export, roster=roster, preferences=preferences,
         submissions=subs.drop(columns="response").reset_index(drop=True), rejected=rejected_frame,
-        superseded=superseded, non_respondents=_non_respondents(roster, subs), demand=demand(preferences, catalogue),
-        conflicts=_conflicts(preferences, roster, catalogue), policy=policy, notes=export.notes + notes)
+        superseded=superseded, non_respondents=_non_respondents(roster, subs), demand=demand(preferences, catalogue, tracks),
+        conflicts=_conflicts(preferences, roster, catalogue), policy=policy, notes=export.notes + notes,
+        tracks=tuple(tracks))
     return result
 
 
@@ -450,9 +466,9 @@ def _non_respondents(roster: pd.DataFrame, subs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=NON_RESPONDENT_COLUMNS)
 
 
-def demand(preferences: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Per retained project (catalogue order): first choices, top-3 and all-rank applicants, by track, and
-    whether the applicants fall short of the team minimum."""
+def demand(preferences: pd.DataFrame, catalogue: pd.DataFrame, tracks) -> pd.DataFrame:
+    """Per retained project (catalogue order): first choices, top-3 and all-rank applicants, by track (the
+    edition's ``tracks``), and whether the applicants fall short of the team minimum."""
     out = as_catalogue(catalogue)[["project_code", "title", "tracks", "team_min", "team_max"]].copy().reset_index(drop=True)
 
     def count(mask: pd.Series) -> list[int]:
@@ -462,7 +478,7 @@ def demand(preferences: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     first, top3 = preferences["rank"] == 1, preferences["rank"] <= 3
     for name, mask in (("first_choices", first), ("top3", top3)):
         out[name] = count(mask)
-        for track in TRACKS:
+        for track in tracks:
             out[f"{name}_{track}"] = count(mask & (preferences["track"] == track))
     out["applicants"] = count(preferences["rank"] >= 1)
     out["under_minimum"] = out["applicants"] < out["team_min"]

@@ -13,8 +13,6 @@ from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
 
-DEMAND_COLUMNS = ["project_code", "title", "tracks", "team_min", "team_max", "first_choices", "first_choices_ES",
-                  "first_choices_EJE", "top3", "applicants", "under_minimum"]
 
 
 def wide_preferences(result: ApplicationsResult, ranks: int) -> pd.DataFrame:
@@ -34,7 +32,7 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
     choice_labels = {f"choice_{r}": f"Choix n°{r}" for r in range(1, ranks + 1)}
     write_workbook(out / "candidatures.xlsx", [
         Sheet("Candidatures", wide_preferences(result, ranks), labels={**LABELS, **choice_labels}),
-        Sheet("Demande par projet", result.demand[DEMAND_COLUMNS], labels=LABELS),
+        Sheet("Demande par projet", result.demand[result.demand_columns], labels=result.labels),
         Sheet("Sans candidature", result.non_respondents[NON_RESPONDENT_COLUMNS], labels=LABELS),
     ])
     write_workbook(out / "candidatures_rejets.xlsx", [
@@ -66,7 +64,7 @@ def demand_block(result: ApplicationsResult) -> str:
     short = demand[demand["under_minimum"]]
     note = html.bullets([f"{r.project_code} ({r.title}) : {r.applicants} candidat(s) pour un minimum de {r.team_min}"
                          for r in short.itertuples()], css_class="note") if len(short) else ""
-    return chart + note + html.table(demand[DEMAND_COLUMNS].reset_index(drop=True), labels=LABELS)
+    return chart + note + html.table(demand[result.demand_columns].reset_index(drop=True), labels=result.labels)
 
 
 def learner_view(result: ApplicationsResult, edition) -> LearnerView:

@@ -171,7 +171,7 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
                     forbidden=tuple(sorted(forbidden, key=lambda p: (p.learner, p.project))),
-                    seed=cfg["seed"], objective=cfg["objective"])
+                    seed=cfg["seed"], objective=cfg["objective"], tracks=tuple(edition.tracks))
 
 
 def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame) -> AssignmentResult:

@@ -20,6 +20,7 @@ from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..io.normalise import clean_text, fold, parse_datetime, parse_integer, parse_number
 from ..io.readers import read_table
+from ..io import tracks as track_words
 from ..io.validation import row_key
 from .eligibility import as_list
 from .eligibility_report import DECISION_FACTS, DECISION_INPUTS
@@ -74,7 +75,7 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
                                     file=path.name, hint="Repartez du classeur decisions_commission.xlsx généré par l'étape Éligibilité")
     vocab = edition.vocabulary
     decisions = {fold(v): k for k, v in vocab["decisions"].items()}
-    tracks_open = {fold(v): k for k, v in vocab["tracks_open"].items()}
+    tracks = edition.tracks
     trainers = {fold(t): t for t in edition.section("commission").get("trainers") or []}
     known = eligibility.set_index("project_code")
     errors: list[str] = []
@@ -103,9 +104,10 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
             if why:
                 errors.append(f"{where} : effectif retenu {why}")
         raw_tracks = cell(row, "tracks_open")
-        track_code = tracks_open.get(fold(raw_tracks)) if raw_tracks.strip() else None
-        if raw_tracks.strip() and track_code is None:
-            errors.append(f"{where} : filières « {raw_tracks} » hors liste ({', '.join(vocab['tracks_open'].values())})")
+        open_codes = track_words.parse(raw_tracks, tracks) if raw_tracks.strip() else []
+        if open_codes is None:
+            errors.append(f"{where} : filières « {raw_tracks} » hors de celles de la promotion "
+                          f"({', '.join(track_words.choices(tracks))}, ou plusieurs séparées par « et »)")
         raw_trainer = cell(row, "trainer")
         trainer = trainers.get(fold(raw_trainer)) if raw_trainer.strip() else None
         if raw_trainer.strip() and trainer is None:
@@ -127,7 +129,7 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
             errors.append(f"{where} : projet non retenu sans motivation (elle est reprise dans le courriel au partenaire)")
         records.append({"project_code": code, "decision_code": decision, "decision": vocab["decisions"].get(decision, raw_decision),
                         "decided_team_min": low, "decided_team_max": high,
-                        "tracks_open": ["ES", "EJE"] if track_code == "both" else [track_code] if track_code else [],
+                        "tracks_open": open_codes or [],
                         "trainer": trainer, "motivation": motivation, "source_row": line,
                         **read_terms(lambda name, r=row: cell(r, name), columns, where, errors)})
     missing = [c for c in known.index if c not in seen]

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..contract import atomic
 from ..io import fr, html, mail, outbox
+from ..io import tracks as track_words
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..contract.provenance import public_footer_html
@@ -67,11 +68,10 @@ def _fill(template: str, values: dict) -> str:
 
 def notification_values(row, edition: Edition) -> dict:
     school = edition.section("school")
-    tracks = {"ES": "ES", "EJE": "EJE"}
     return {
         "structure": row.structure_name, "referent": html.display(row.referent_name, "Madame, Monsieur"), "title": row.title,
         "code": row.project_code, "team_min": html.display(row.decided_team_min), "team_max": html.display(row.decided_team_max),
-        "tracks": " et ".join(tracks.get(t, t) for t in as_list(row.tracks_open)) or "-", "trainer": html.display(row.trainer, "-"),
+        "tracks": track_words.phrase(as_list(row.tracks_open)) or "-", "trainer": html.display(row.trainer, "-"),
         "motivation": html.display(row.motivation, "-"), "presentation": fr.day(edition.when("presentation")),
         "start": fr.day(edition.when("start")), "end": fr.day(edition.when("end")), "school": school["name"],
     }
@@ -131,7 +131,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
             "mediation": _text(row.mediation), "description": _text(row.description), "issue": _text(row.issue),
             "challenges": _text(row.challenges),
             "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
-            "tracks": " et ".join(as_list(row.tracks_open)),
+            "tracks": track_words.phrase(as_list(row.tracks_open)),
             "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
         })
     places = [{"track": t, "places": int(result.retained[result.retained["tracks_open"].map(lambda v, k=t: k in list(v))]["decided_team_max"].sum())}

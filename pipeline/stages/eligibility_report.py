@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..contract import atomic
 from ..io import charts, fr, html
+from ..io import tracks as track_words
 from ..contract.config import Edition
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -74,7 +75,7 @@ def decision_sheets(result: EligibilityResult, edition: Edition) -> list[Sheet]:
     for name in inputs:
         frame[name] = None
     decisions = list(vocab["decisions"].values())
-    tracks = list(vocab["tracks_open"].values())
+    tracks = track_words.choices(edition.tracks)
     sheet = Sheet("Décisions", frame, labels={"team_min": "Effectif minimum proposé", "team_max": "Effectif maximum proposé",
                                               "tracks": "Filières proposées"},
                   dropdowns={"decision": decisions, "tracks_open": tracks, "trainer": trainers},
@@ -123,7 +124,7 @@ def breakdowns(result: EligibilityResult, edition: Edition) -> str:
 
     types = edition.labels("structure_types")
     by_type = table["structure_type"].map(lambda v: types.get(v, v) if isinstance(v, str) else "non renseigné")
-    tracks = table["tracks"].map(lambda v: " et ".join(as_list(v)) or "non renseignée")
+    tracks = table["tracks"].map(lambda v: track_words.phrase(as_list(v)) or "non renseignée")
     competences = edition.labels("competences")
     counts = {code: int(table["competences"].map(lambda v, c=code: c in as_list(v)).sum()) for code in competences}
     chart = charts.bar_chart([f"{c} {competences[c][:45]}{'…' if len(competences[c]) > 45 else ''}" for c in counts],

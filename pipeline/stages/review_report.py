@@ -23,7 +23,8 @@ def run(edition: Edition, out: Path) -> review.Review:
                             read_output(edition, "assignment/affectations.parquet"),
                             read_output(edition, "evaluation/resultats_competences.parquet"))
     write_workbook(out / "bilan.xlsx", workbook(result))
-    notes = [] if result.earlier else ["aucune édition antérieure dans history/ : le bilan ne compare avec rien"]
+    notes = [] if result.earlier else [f"aucune édition antérieure de la campagne « {edition.campaign} » dans "
+                                       "history/ : le bilan ne compare avec rien"]
     write_metrics(out, result.metrics, notes)
     return result
 
