@@ -71,6 +71,11 @@ def test_the_six_day_project_convention_states_its_own_hours_and_period(askoria_
     text = docx_text(out(askoria_run, f"conventions/conventions/convention_{code}.docx"))
     assert "du 9 mars 2026 au 14 mars 2026" in text and "42 heures de formation pratique" in text
     assert "280 heures" not in text
+    from openpyxl import load_workbook
+
+    about = load_workbook(out(askoria_run, f"evaluation/evaluations/{code}.xlsx"))["Projet"]
+    rows = {r[0]: r[1] for r in about.iter_rows(values_only=True)}
+    assert rows["Période et volume horaire"] == "du 09/03/2026 au 14/03/2026, 42 heures"  # the referent's workbook too
 
 
 def test_the_commission_s_terms_win_over_the_form_s(askoria_run, tables):
