@@ -120,9 +120,13 @@ def cmd_run_stage(args) -> int:
 def cmd_new_edition(args) -> int:
     from .repro.editions import new_edition
 
-    created = new_edition(args.name, args.source, with_data=args.with_data)
+    created, to_check = new_edition(args.name, args.source, with_data=args.with_data, year=args.annee)
     _refresh_dvc_yaml(project_root())
     print(f"Édition {args.name} créée dans {relative(created)} et ajoutée à params.yaml.")
+    if args.annee is not None:
+        print(f"Calendrier avancé à {args.annee}, nouveaux tirages au sort. À vérifier dans edition.yaml :")
+        for line in to_check:
+            print(f"  - {line}")
     print(f"Ses données sont suivies par DVC, jamais par git (clé des pseudonymes : {relative(created)}/cle_pseudonymes.txt) ; "
           f"enregistrez la configuration et les fichiers .dvc : git add {relative(created)} params.yaml && git commit")
     print("Déposez-y les exports, vérifiez edition.yaml (dates, seuils) et mapping.yaml (libellés des colonnes), "
@@ -247,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("name")
     new.add_argument("--from", dest="source", required=True, help="édition dont reprendre la configuration")
     new.add_argument("--with-data", action="store_true", help="copier aussi ses exports (tests, répétitions)")
+    new.add_argument("--annee", type=int, help="année de la nouvelle édition : avance le calendrier, le titre et "
+                                               "tire de nouvelles graines")
     new.set_defaults(func=cmd_new_edition)
     track = sub.add_parser("track", help="suivre par DVC les données d'une édition réelle (jamais dans git)")
     track.add_argument("edition")

@@ -64,6 +64,20 @@ def test_demo_workbook_gives_the_retained_list_with_warnings_only(demo):
     assert result.retained["trainer"].notna().all() and result.retained["tracks_open"].map(len).min() >= 1
 
 
+def test_places_short_of_the_expected_learners_are_a_warning_at_the_commission(demo):
+    edition, table = demo
+    retained = commission.ingest(edition, table).retained
+    assert commission.capacity_warnings(retained, edition) == []  # the demo offers enough places
+    config = dict(edition.config, commission=dict(edition.config["commission"], expected_learners={
+        track: 300 if i == 0 else 10 for i, track in enumerate(edition.tracks)}))
+    short = Edition(name=edition.name, params=edition.params, config=config)
+    first = list(edition.tracks)[0]
+    places = int(retained.loc[retained["tracks_open"].map(lambda t: first in list(t)), "decided_team_max"].sum())
+    warnings = commission.capacity_warnings(retained, short)
+    assert warnings[0].startswith(f"Filière {first} : {places} places au plus") and "300 apprenants attendus" in warnings[0]
+    assert len(warnings) == 2 and "310 apprenants attendus" in warnings[1] and "élargissez des effectifs" in warnings[1]
+
+
 @pytest.mark.parametrize("case, words", [
     ("pending", "décision encore « en attente »"),
     ("empty", "décision non renseignée"),

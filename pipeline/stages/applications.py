@@ -25,7 +25,9 @@ from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
 from ..io.moodle import MoodleExport, read_moodle_export
 from ..io.normalise import clean_text, fold, parse_choice
 from ..io.readers import RawTable, read_table
+from ..io import rejections
 from ..io.validation import schema_problems
+from . import capacity
 
 ROSTER = "roster"
 TABLE = "applications"
@@ -144,7 +146,21 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
     result = validate(export, roster, catalogue, tracks=tuple(edition.tracks), policy=policy, known_projects=known_projects,
                       roster_rejected=roster_rejected)
     result.roster_raw = roster_raw
+    stop_mass_rejection(result, edition.params.data.get("mass_rejection") or {}, path.name)
+    allow_unplaced = bool((edition.config.get("applications") or {}).get("allow_unplaced", False))
+    result.notes += capacity.check(result.roster, as_catalogue(catalogue), result.preferences, result.tracks,
+                                   allow_unplaced=allow_unplaced)
     return result
+
+
+def stop_mass_rejection(result: ApplicationsResult, rule: dict, file: str) -> None:
+    """A mass of choices or of candidatures dropped for one reason stops the stage (:mod:`pipeline.io.rejections`)."""
+    hint = ("Vérifiez que l'export est celui du formulaire de cette édition, que la correspondance (mapping.yaml) "
+            "et le catalogue des projets retenus sont à jour ; les motifs sont détaillés ligne par ligne ci-dessus")
+    dropped = result.rejected[result.rejected["consequence"] == CHOICE_DROPPED]["reason"]
+    rejections.check(dropped, len(result.export.choices), rule, what="choix", file=file, hint=hint)
+    refused = result.rejected[result.rejected["consequence"] == SUBMISSION_REJECTED]["reason"]
+    rejections.check(refused, len(result.submissions), rule, what="candidatures", file=file, hint=hint)
 
 
 def non_respondent_policy(edition: Edition) -> str:

@@ -20,6 +20,7 @@ from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..io.normalise import clean_text, fold, parse_datetime, parse_integer, parse_number
 from ..io.readers import read_table
+from ..io import fr
 from ..io import tracks as track_words
 from ..io.validation import row_key
 from .eligibility import as_list
@@ -187,6 +188,26 @@ def warnings(table: pd.DataFrame, edition: Edition) -> list[str]:
     for trainer, count in retained["trainer"].value_counts().sort_index().items():
         if count > limit:
             out.append(f"{trainer} est formateur référent de {count} projets (au-delà de {limit})")
+    return out + capacity_warnings(retained, edition)
+
+
+def capacity_warnings(retained: pd.DataFrame, edition: Edition) -> list[str]:
+    """Places (decided maximums) that fall short of the learners the edition expects (``commission.
+    expected_learners``), per track and overall: found here, not at the assignment."""
+    expected = {str(t): int(n) for t, n in (edition.section("commission").get("expected_learners") or {}).items()}
+    out = []
+    advice = "retenez d'autres projets ou élargissez des effectifs, sinon l'affectation sera impossible"
+    for track in edition.tracks:
+        if track not in expected:
+            continue
+        places = int(retained.loc[retained["tracks_open"].map(lambda t, k=track: k in list(t)), "decided_team_max"].sum())
+        if places < expected[track]:
+            out.append(f"Filière {track} : {fr.count(places, 'place')} au plus dans les projets qui lui sont ouverts "
+                       f"pour {fr.count(expected[track], 'apprenant attendu', 'apprenants attendus')} : {advice}")
+    total, learners = int(retained["decided_team_max"].sum()), sum(expected.values())
+    if expected and total < learners:
+        out.append(f"{fr.count(total, 'place')} au plus dans les projets retenus pour "
+                   f"{fr.count(learners, 'apprenant attendu', 'apprenants attendus')} : {advice}")
     return out
 
 

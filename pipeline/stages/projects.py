@@ -13,7 +13,7 @@ from schemas.fields import table_fields
 from schemas.projects import projects_schema
 
 from ..contract.config import MAPPING_FILE, Edition
-from ..io import fr
+from ..io import fr, rejections
 from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
 from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
                             parse_datetime, parse_integer, parse_multi, parse_number, postcode_to_departement,
@@ -79,6 +79,10 @@ def ingest(edition: Edition) -> ProjectsResult:
          for p in sorted(problems, key=lambda p: (raw.row_numbers[p.index], p.column))],
         columns=["source_row", "column", "value", "reason"],
     )
+    per_row = rejected.drop_duplicates(["source_row", "reason"])["reason"]
+    rejections.check(per_row, len(raw.rows), edition.params.data.get("mass_rejection") or {}, what="soumissions",
+                     file=path.name, hint="Vérifiez que l'export est celui du formulaire de dépôt de cette édition et "
+                                          "que la correspondance (mapping.yaml) suit ses libellés")
     return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=dates_notes + notes)
 
 
