@@ -181,3 +181,29 @@ def test_threshold_change_reruns_only_downstream(demo_run, tmp_path):
     assert after["eligible"] == metrics_before["eligible"] + 1
     assert "120 h prévues (maximum 120 h)" in (root / "outputs" / "demo" / "eligibility" / "report.html").read_text(encoding="utf-8")
     assert digest_tree(root / "outputs" / "demo" / "projects") == before
+
+
+def test_a_failed_rerun_keeps_the_last_good_report_readable_then_clears(demo_run, tmp_path):
+    """A stage that fails on a re-run: its last good report and workbooks stay readable from the home page,
+    marked « périmé » (copied from DVC's cache), later stages are not « à jour »; once the input is fixed,
+    the run clears the failure and the stale copies (on a copy of the shared run)."""
+    root = clone_run(demo_run, tmp_path / "repo")
+    decisions = root / "inputs" / "demo" / "decisions_commission.xlsx"
+    good = decisions.read_bytes()
+    decisions.write_bytes(b"PK\x03\x04 ceci n'est plus un classeur")
+    failed = stagesco(root, "run", "demo", "--stage", "commission", check=False)
+    assert failed.returncode != 0 and "decisions_commission.xlsx" in failed.stderr + failed.stdout
+    kept = root / "state" / "demo" / "perime" / "commission"
+    assert (kept / "report.html").read_bytes() == (demo_run / "outputs" / "demo" / "commission" / "report.html").read_bytes()
+    assert (kept / "projets_retenus.xlsx").is_file()
+    index = (root / "outputs" / "demo" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../state/demo/perime/commission/report.html"' in index
+    assert "report.html (périmé : dernière exécution réussie)" in index
+    status = stagesco(root, "status", "demo", check=False).stdout
+    assert "30 Commission d'attribution : en échec" in status
+    assert "40 Candidatures : à jour" not in status and "50 Affectation : à jour" not in status
+    decisions.write_bytes(good)
+    stagesco(root, "run", "demo")
+    assert stagesco(root, "status", "demo").returncode == 0
+    assert not kept.exists() and not list((root / "state" / "demo" / "logs").glob("*commission.failed.json"))
+    assert 'perime' not in (root / "outputs" / "demo" / "index.html").read_text(encoding="utf-8")

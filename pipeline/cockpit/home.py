@@ -19,7 +19,7 @@ from ..contract.config import Edition
 from ..contract.paths import HOME_PAGE, REPORT_CSS
 from ..io import fr
 from .figures import metric_entries
-from .status import StageStatus, next_action
+from .status import FAILED, StageStatus, next_action
 
 TEMPLATES = Path(__file__).with_name("templates")  # the home page (index.html.j2)
 
@@ -46,8 +46,11 @@ def calendar(edition: Edition, now: date) -> list[dict]:
 
 def stage_files(edition: Edition, status: StageStatus) -> list[dict]:
     folder = edition.outputs / status.stage.folder
-    if not folder.is_dir():
-        return []
+    up = "../" * len(edition.outputs.relative_to(edition.root).parts)  # from the home page to the repository
+    previous = [{"name": f"{Path(p).name} (périmé : dernière exécution réussie)", "href": up + quote(p)}
+                for p in status.previous]
+    if status.state == FAILED or not folder.is_dir():  # a failed stage's outputs are not its results
+        return previous
     files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix in (".html", ".xlsx", ".docx")),
                    key=lambda p: (p.name != "report.html", p.suffix != ".html", p.name))
     out = [{"name": p.name, "href": quote(p.relative_to(edition.outputs).as_posix())} for p in files]
@@ -60,7 +63,7 @@ def stage_files(edition: Edition, status: StageStatus) -> list[dict]:
             out.append({"name": name, "href": href + ("index.html" if (sub / "index.html").is_file() else "")})
         else:
             out.append({"name": f"{sub.name}/ ({fr.count(count, 'document')})", "href": href})
-    return out
+    return previous + out
 
 
 def stage_warnings(edition: Edition, status: StageStatus) -> list[str]:

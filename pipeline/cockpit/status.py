@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from ..contract.config import Edition, StageSpec
 from ..contract.paths import relative
-from ..contract.run import failure_file
+from ..contract.run import failure_file, previous_dir
 
 DONE, STALE, WAITING, FAILED = "done", "stale", "waiting", "failed"
 LABELS = {DONE: "à jour", STALE: "à relancer", WAITING: "en attente d'un fichier", FAILED: "en échec"}
@@ -30,6 +31,7 @@ class StageStatus:
     metrics: dict = field(default_factory=dict)
     missing: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # a failed stage's individual problems, one line each
+    previous: list[str] = field(default_factory=list)  # a failed stage's last good report and workbooks (« périmé »)
 
     @property
     def label(self) -> str:
@@ -100,18 +102,41 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
         target = f"{status.stage.name}@{edition.name}"
         fail = failure_file(edition.root, edition.name, status.stage)
         metrics_path = edition.outputs / status.stage.folder / "metrics.json"
+        changed = target in dvc or not metrics_path.exists()
+        if fail.exists() and not changed:  # its inputs are back as at its last good run, whose outputs are in
+            fail.unlink()                   # place: that failure no longer applies
+            shutil.rmtree(previous_dir(edition.root, edition.name, status.stage), ignore_errors=True)
         if fail.exists():
             record = json.loads(fail.read_text(encoding="utf-8"))
             status.state, status.detail = FAILED, record.get("message", "")
             status.problems = list(record.get("problems") or [])
+            status.previous = [p for p in record.get("previous") or [] if (edition.root / p).is_file()]
             status.action = f"Corrigez : {record.get('message', '')} Puis relancez « stagesco run {edition.name} »."
-        elif target in dvc or not metrics_path.exists():
+        elif changed:
             status.state = STALE
             status.detail = _changes(dvc.get(target, [])) or "jamais exécutée"
             status.action = f"Relancez « stagesco run {edition.name} » pour mettre à jour l'étape {status.stage.label}."
         if metrics_path.exists():
             status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    _behind_upstream(statuses, edition)
     return statuses
+
+
+def _behind_upstream(statuses: list[StageStatus], edition: Edition) -> None:
+    """A stage whose upstream (the stages whose outputs it reads, transitively) failed or must be re-run is
+    never « à jour »: it waits for that stage, named with its state."""
+    by_name = {s.stage.name: s for s in statuses}
+    for status in statuses:
+        if status.state != DONE:
+            continue
+        upstream = {rel.split("/", 1)[0] for rel in status.stage.reads} & set(by_name)
+        behind = sorted((by_name[name] for name in upstream if by_name[name].state in (FAILED, STALE)),
+                        key=lambda s: s.stage.number)
+        if behind:
+            first = behind[0]
+            status.state = STALE
+            status.detail = f"attend l'étape {first.stage.number:02d} ({LABELS[first.state]})"
+            status.action = f"Relancez « stagesco run {edition.name} » une fois l'étape {first.stage.label} corrigée."
 
 
 def not_up_to_date(edition: Edition) -> list[str]:

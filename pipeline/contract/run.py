@@ -8,9 +8,12 @@ imports: a change to ``pipeline/cli.py`` makes no stage stale. A failure leaves 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import traceback
 from pathlib import Path
+
+import yaml
 
 from .config import Params, StageSpec
 from .errors import StagescoError
@@ -18,6 +21,7 @@ from .paths import project_root, relative, state_dir
 from .runner import run_stage
 
 USAGE = "Usage : python -m pipeline.contract.run <étape> <édition>"
+PREVIOUS = "perime"  # state/<edition>/perime/<stage>/: the last good report and workbooks of a failed stage
 
 
 def failure_file(root: Path, edition_name: str, stage: StageSpec) -> Path:
@@ -31,6 +35,8 @@ def run_recorded(stage_name: str, edition_name: str, root: Path | None = None) -
     record = failure_file(root, edition_name, Params.load(root).stage(stage_name))
     record.parent.mkdir(parents=True, exist_ok=True)
     record.unlink(missing_ok=True)
+    stage = Params.load(root).stage(stage_name)
+    shutil.rmtree(previous_dir(root, edition_name, stage), ignore_errors=True)
     try:
         return run_stage(stage_name, edition_name, root=root)
     except Exception as exc:
@@ -39,11 +45,38 @@ def run_recorded(stage_name: str, edition_name: str, root: Path | None = None) -
         log = record.with_suffix("").with_suffix(".log")
         log.write_text(traceback.format_exc(), encoding="utf-8")
         record.write_text(json.dumps({"message": message, "kind": exc.kind if expected else type(exc).__name__,
-                                      "problems": exc.problems if expected else [], "log": relative(log, root)},
+                                      "problems": exc.problems if expected else [], "log": relative(log, root),
+                                      "previous": keep_previous(root, edition_name, stage)},
                                      ensure_ascii=False), encoding="utf-8")
         if not expected:
             raise StagescoError(message, hint=f"Détails techniques : {relative(log, root)}") from exc
         raise
+
+
+def previous_dir(root: Path, edition_name: str, stage: StageSpec) -> Path:
+    return state_dir(edition_name, root) / PREVIOUS / stage.folder
+
+
+def keep_previous(root: Path, edition_name: str, stage: StageSpec) -> list[str]:
+    """Copy the stage's last good report and workbooks out of DVC's cache (by the hashes of ``dvc.lock``,
+    which only a successful run updates: DVC removed the files themselves before this run) into
+    ``state/<edition>/perime/<stage>/``, so that the home page keeps them readable, marked « périmé ».
+    Returns their repository-relative paths."""
+    try:
+        lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    entry = (lock.get("stages") or {}).get(f"{stage.name}@{edition_name}") or {}
+    target = previous_dir(root, edition_name, stage)
+    kept = []
+    for out in entry.get("outs") or []:
+        path, md5 = Path(str(out.get("path", ""))), str(out.get("md5") or "")
+        cached = root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+        if path.suffix in (".html", ".xlsx") and not md5.endswith(".dir") and cached.is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, target / path.name)
+            kept.append(relative(target / path.name, root))
+    return kept
 
 
 def guarded(action, *, debug: bool = False) -> int:
