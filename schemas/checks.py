@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .fields import field_meta
+from .fields import FieldMeta, field_meta
 
 REQUIRED_MESSAGE = "valeur obligatoire manquante"
 
 
 def checks_for(name: str) -> list[pa.Check]:
     """The pandera checks of one field; each check's ``error`` is the French reason of a failure."""
-    meta = field_meta(name)
+    return checks_of(field_meta(name))
+
+
+def checks_of(meta: FieldMeta) -> list[pa.Check]:
+    """The pandera checks of a field's metadata (a field of fields.yaml or an edition's extra field)."""
     checks: list[pa.Check] = []
     message = meta.message
     if meta.pattern:
@@ -40,3 +44,9 @@ def with_metadata_checks(model) -> pa.DataFrameSchema:
     """The schema of a ``DataFrameModel`` with each column's checks taken from the field metadata."""
     schema = model.to_schema()
     return schema.update_columns({name: {"checks": checks_for(name)} for name in schema.columns})
+
+
+def extra_column(meta: FieldMeta) -> pa.Column:
+    """The pandera column of an edition's extra field: nullability, checks and title from its metadata."""
+    return pa.Column(nullable=not meta.required, checks=checks_of(meta), title=meta.label,
+                     description=meta.description or None)

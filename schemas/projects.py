@@ -10,8 +10,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .checks import checks_for, field, with_metadata_checks
-from .fields import PANDAS_DTYPES, optional_fields
+from .checks import checks_of, extra_column, field, with_metadata_checks
+from .fields import FieldMeta, optional_fields
 
 
 class ProjectSubmission(pa.DataFrameModel):
@@ -50,14 +50,14 @@ class ProjectSubmission(pa.DataFrameModel):
         coerce = False
 
 
-def projects_schema() -> pa.DataFrameSchema:
-    """The validating schema: model types and nullability, checks and messages from the metadata."""
+def projects_schema(extras: dict[str, FieldMeta] | None = None) -> pa.DataFrameSchema:
+    """The validating schema: model types and nullability, checks and messages from the metadata; the fields
+    kept only when mapped (an offer's own terms, further sites: checked when present, never required); plus the
+    edition's extra fields (``edition.yaml`` → ``projects.extra_fields``), checked the same way."""
     schema = with_metadata_checks(ProjectSubmission)
-    # the fields kept only when mapped (offer terms, further sites): checked when present, never required
-    return schema.add_columns({
-        m.name: pa.Column(_DTYPES.get(m.type, PANDAS_DTYPES[m.type]), nullable=True, required=False,
-                          checks=checks_for(m.name), title=m.label, coerce=False)
-        for m in optional_fields("projects")})
-
-
-_DTYPES = {"string": str, "text": str, "datetime": "datetime64[ns]"}
+    optional = {m.name: pa.Column(nullable=True, required=False, checks=checks_of(m), title=m.label)
+                for m in optional_fields("projects")}
+    schema = schema.add_columns(optional)
+    if extras:
+        schema = schema.add_columns({name: extra_column(meta) for name, meta in extras.items()})
+    return schema

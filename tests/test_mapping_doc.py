@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from pipeline.contract.errors import ConfigError
+from pipeline.io.extras import declared
 from pipeline.io.mapping import load_mapping, resolve
 from pipeline.io.normalise import day_month_swap, parse_multi, swapped_format
 from pipeline.io.readers import read_table
@@ -28,12 +30,20 @@ def blocks(kind: str) -> list[str]:
 
 
 def test_every_yaml_example_of_the_readme_loads_through_the_mapping_loader():
-    examples = blocks("yaml")
-    assert len(examples) >= 6
+    """Mapping examples through the mapping loader, with the extra fields the ``# edition.yaml`` example
+    declares (itself checked by the extra-field loader)."""
+    examples = [e for e in blocks("yaml") if not e.startswith("# edition.yaml")]
+    editions = [yaml.safe_load(e) for e in blocks("yaml") if e.startswith("# edition.yaml")]
+    assert len(examples) >= 7 and len(editions) == 1
+    extras = {"projects": set(declared(editions[0], "projects"))}
+    assert extras == {"projects": {"accessibility", "seats"}}
     sections = set()
     for example in examples:
-        sections |= set(load_mapping(example, "README.md"))
+        sections |= set(load_mapping(example, "README.md", extras))
     assert sections == {"projects", "roster", "applications", "adjustments"}
+    with pytest.raises(ConfigError, match="accessibility"):  # the same examples without the declaration
+        for example in examples:
+            load_mapping(example, "README.md")
 
 
 def test_the_demo_mapping_loads():

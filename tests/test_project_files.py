@@ -53,15 +53,19 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
         assert (ROOT / stage.notebook).is_file(), stage.notebook
         spec = dvc[name]["do"]
         assert spec["cmd"] == f"python -m pipeline.contract.run {name} ${{key}}"
-        if params.data["stages"][name].get("history"):  # per-edition history deps: a literal foreach
+        if params.data["stages"][name].get("history") or stage.optional:  # per-edition deps: a literal foreach
             assert sorted(dvc[name]["foreach"]) == sorted(params.editions)
-            assert "${item.earlier0}" in dvc[name]["do"]["deps"]
+            if stage.optional:
+                assert all(f"optional_{key}" in item for item in dvc[name]["foreach"].values() for key in stage.optional)
+            else:
+                assert "${item.earlier0}" in dvc[name]["do"]["deps"]
         else:
             assert dvc[name]["foreach"] == "${editions}"
         assert stage.notebook in spec["deps"]
         assert "uv.lock" in spec["deps"], "library versions shape the outputs: uv.lock is a dep of every stage"
         for key in stage.needs:
-            assert f"inputs/${{key}}/${{item.files.{key}}}" in spec["deps"]
+            assert (f"${{item.optional_{key}}}" if key in stage.optional else f"inputs/${{key}}/${{item.files.{key}}}") \
+                in spec["deps"]
         edition_params = [p for p in spec["params"] if isinstance(p, dict)][0]["inputs/${key}/edition.yaml"]
         assert sorted(edition_params) == sorted(stage.config)
         assert f"stages.{name}" in spec["params"]

@@ -8,6 +8,7 @@ The tests marked ``slow`` read the real pipeline run (``demo_run``): the rendere
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 import shutil
@@ -252,6 +253,54 @@ def test_a_missing_column_is_a_failed_expectation_not_a_crash(demo, clean):
                                                                                if o.id in broken)
     assert "trainer" in broken["formateurs-01"] and "impossible" in broken["formateurs-01"]
     assert result.metrics["expectations"] == len(baseline_ids())
+
+
+# ------------------------------------------------------------------------- rules named by the edition
+
+def edition_with_rules(demo, rules: dict) -> Edition:
+    """The demo edition with other eligibility rules (same tables, same everything else)."""
+    config = copy.deepcopy(demo.config)
+    config["eligibility"]["rules"] = rules
+    return Edition(name=demo.name, params=demo.params, config=config)
+
+
+def test_rule_settings_are_found_by_check_and_field_whatever_the_rule_ids(demo, clean, baseline):
+    rules = demo.config["eligibility"]["rules"]
+    renamed = {"territoire": {**rules["zone"], "allowed": ["87", "23", "19", "24"]}, "duree": rules["hours"],
+               "public": rules["structure_type"], "effectif": rules["team"]}
+    result = quality.run_suites(edition_with_rules(demo, renamed), clean)
+    assert [o.id for o in result.outcomes] == [o.id for o in baseline.outcomes] and not result.skipped
+    assert failures(result) == DEMO_FAILURES
+    by_id = {o.id: o.kwargs for o in result.outcomes}
+    assert by_id["eligibilite-06"]["value_set"] == ["87", "23", "19", "24"]  # taken from « territoire »
+    assert by_id["projets-07"]["max_value"] == 105
+    ranged = {**renamed, "duree": {"kind": "hard", "check": "range", "field": "hours", "min": 35, "max": 90}}
+    by_id = {o.id: o.kwargs for o in quality.run_suites(edition_with_rules(demo, ranged), clean).outcomes}
+    assert by_id["projets-07"]["max_value"] == by_id["eligibilite-05"]["max_value"] == 90  # a range's maximum too
+
+
+def test_an_expectation_about_a_rule_the_edition_lacks_is_not_generated_and_the_report_says_so(demo, clean, baseline):
+    rules = {k: v for k, v in demo.config["eligibility"]["rules"].items() if k not in ("team", "zone")}
+    rules["hours"] = {**rules["hours"], "kind": "indicator"}  # an indicator binds nothing: not a threshold
+    result = quality.run_suites(edition_with_rules(demo, rules), clean)
+    skipped = {s.id: s.reason for s in result.skipped}
+    assert set(skipped) == {"projets-07", "eligibilite-05", "eligibilite-06", "eligibilite-08", "eligibilite-09",
+                            "projets_retenus-05", "projets_retenus-06", "equipes-04"}
+    assert "« team_size »" in skipped["equipes-04"] and "Département" in skipped["eligibilite-06"]
+    assert "Volume horaire" in skipped["projets-07"]
+    assert [o.id for o in result.outcomes] == [i for i in baseline_ids() if i not in skipped]
+    assert failures(result) == DEMO_FAILURES
+    fragments = report.summary(result) + report.expectations_block(result)
+    assert "8 attentes des suites n’ont pas été générées" in fragments
+    assert "Attente 05 non générée — " in fragments and "pas de règle d&#x27;éligibilité impérative" in fragments
+
+
+def test_a_setting_the_edition_lacks_is_not_generated_either(demo, clean):
+    config = copy.deepcopy(demo.config)
+    del config["commission"]["max_projects_per_trainer"]
+    result = quality.run_suites(Edition(name=demo.name, params=demo.params, config=config), clean)
+    assert [s.id for s in result.skipped] == ["formateurs-01"] and not result.failed
+    assert "commission.max_projects_per_trainer" in result.skipped[0].reason
 
 
 # --------------------------------------------------------------------------------- the real stage

@@ -31,14 +31,21 @@ from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 DIVE_AT = 0.5  # share of the time limit after which a search without a feasible leaf dives for one
+# time granted past the limit to the rounds of the dive (see incumbent.dive: at 100 000 learners of the minimums
+# family the instant repair leaves 21 learners unranked, the rounds none but they take about 6 s of CPU): half the
+# limit, at most DIVE_GRACE_MAX seconds; a 10 s limit thus answers within about 15 s on an idle machine
+DIVE_GRACE = 0.5
+DIVE_GRACE_MAX = 5.0
 
 
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
-              draw_index: int | None, worse, deadline: float | None = None) -> _Node | None | bool | object:
-    """A node's relaxation. ``inside``: when the parent's optimal flows for the rank levels include one that
+              draw_index: int | None, worse, deadline: float | None = None,
+              partial: list | None = None) -> _Node | None | bool | object:
+    """A node's relaxation (``partial``: see :func:`pipeline.assign.lexflow._lex_flow`, root only).
+    ``inside``: when the parent's optimal flows for the rank levels include one that
     meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
     only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
     levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
@@ -66,7 +73,7 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
         # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
         # the counterfactuals quote it)
         return _warm(model, limits, parent, levels, draw_index, worse, deadline)
-    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline)
+    return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline, partial=partial)
 
 
 def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
@@ -105,12 +112,13 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
         else:
             low, found = middle, trial
     if found is None:
-        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline)
+        return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline,
+                         floor=parent.vector[0])
     lo, cap, flow = found
     fixed_at = np.where((labels >= 0) & (labels <= low), labels, FREE).astype(np.int8)
     fixed_at[base_lo == base_cap] = -1
     return _lex_flow(model, lo, cap, levels[low + 1:], draw_index, worse, parent.vector[:low + 1], deadline,
-                     fixed_at, flow)
+                     fixed_at, flow, floor=parent.vector[low + 1])
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -129,7 +137,7 @@ class _FlowResult:
 
 
 def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, deadline: float,
-                      ties: bool) -> _FlowResult:
+                      ties: bool, grace: float = 0.0) -> _FlowResult:
     """Lexicographic optimum over the opened sets, best bound first. With ``ties``, nodes whose bound equals
     the incumbent are explored too, so that another optimum with a different opened set is detected.
 
@@ -151,7 +159,11 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
     vector replaces it, so a search that completes returns the same leaf with or without it (a node with the
     decisions of a polished incumbent reuses it as its relaxation). Without an
     incumbent at the deadline the search goes on until it has one (``ties``) or raises
-    :class:`AssignmentTimeout` (counterfactuals)."""
+    :class:`AssignmentTimeout` (counterfactuals). The dive's rounds may run ``grace`` seconds past the deadline.
+
+    With ``ties``, the root's levels watch the deadline too (once a flow exists): when they outlast it, the
+    incumbent is dived for from the flow of the levels solved so far, whose values bound the optimum (the gap is
+    1 when the incumbent meets them all: nothing bounds the next level yet)."""
     heap: list[tuple[tuple[int, ...], int, dict[int, bool], _Node | None, bool]] = [((), 0, {}, None, True)]
     counter = 1
     best: _Node | None = None
@@ -173,7 +185,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         if ties and best is None and root is not None and perf_counter() > dive_at:
             light = root.light()
             best = dive(model, root, levels, draw_index, deadline, lambda decided: _evaluate(
-                model, decided, light, False, levels, draw_index, None, deadline))
+                model, decided, light, False, levels, draw_index, None, deadline), grace=grace)
             heuristic, root = best is not None, None
         if perf_counter() > deadline and best is not None:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
@@ -187,11 +199,23 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
         else:
             worse = lambda values, ref=best.vector: tuple(values) >= ref[:len(values)] and (  # noqa: E731
                 tuple(values) > ref[:len(values)] or len(values) == len(ref))
+        partial = [] if ties and parent is None and not decisions and best is None else None
         if heuristic and best.face is not None and decisions == best.decisions:
             node = best  # the polished incumbent is this node's relaxation, already solved
         else:
             node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
-                             None if best is None else deadline)
+                             deadline if best is not None or partial is not None else None, partial)
+        if node is _STOPPED and best is None:
+            # the root's levels outlast the time limit: an incumbent from the levels solved so far (their values
+            # bound the optimum), else the root is solved whole
+            bound, flow = partial
+            stopped = _Node(bound, flow, model.lo, model.cap, {}, len(bound))
+            best = dive(model, stopped, levels, draw_index, deadline, lambda decided: _STOPPED, True, grace)
+            if best is not None:
+                same = best.vector[:len(bound)] == bound and len(bound) < len(levels)
+                # (same values on the levels solved: nothing bounds the next rank level yet)
+                return _FlowResult(best, False, 1.0 if same else _gap(best.vector, bound), None, explored)
+            node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse)
         if node is _STOPPED:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
         if node is _WORSE:
@@ -265,7 +289,8 @@ def _flow_solve(instance: Instance, homes: dict[str, str], time_limit: float) ->
     result = None
     draw_index = 0
     for draw_index in range(MAX_DRAWS):
-        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True)
+        result = _branch_and_bound(model, levels, draw_index, deadline, ties=True,
+                                   grace=min(DIVE_GRACE * time_limit, DIVE_GRACE_MAX))
         if result.node is None:
             raise InfeasibleAssignment(_diagnose(instance, lambda relaxed: _flow_feasible(relaxed, time_limit)))
         unique = result.unique

@@ -48,14 +48,19 @@ FREE = 127  # ``_Node.fixed_at`` of an arc still free in the face
 
 def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
               worse, prefix: tuple[int, ...] = (), deadline: float | None = None, fixed_at: np.ndarray | None = None,
-              flow: np.ndarray | None = None) -> _Node | None | bool | object:
+              flow: np.ndarray | None = None, partial: list | None = None,
+              floor: int | None = None) -> _Node | None | bool | object:
     """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
 
     ``prefix``: the values of the levels before ``levels``, already optimal on (lo, cap), with ``fixed_at``
     the level at which each arc was fixed (default: -1 where ``lo == cap``, else free); ``flow``: a feasible
     flow to start from. Returns the node (``lo``/``cap`` restricted to the optimal flows), None when
     infeasible, False as soon as the values so far make ``worse(values)`` true, or :data:`_STOPPED` when
-    ``deadline`` passes before a level (so that a time limit holds to within one level).
+    ``deadline`` passes before a level (so that a time limit holds to within one level). With ``partial`` (a
+    list), the deadline is only watched once some flow is known, and a stop appends to ``partial`` the values of
+    the levels solved so far (optimal: a lower bound) and that flow (within (lo, cap)). ``floor``: a lower
+    bound on the first level's value (a parent's value there), which spares :func:`_zero_levels` its flows when
+    that level cannot be at its trivial bound.
     """
     n, t, h = model.n_nodes, model.tail, model.head
     base = model.n_free + 1
@@ -67,9 +72,20 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         fixed_at = fixed_at.copy()
     i = 0
     todo = len(levels) + (draw_index is not None)
+    zero = None if floor is not None and levels and floor > levels[0][2] else _zero_levels(model, lo, cap,
+                                                                                               levels, flow)
+    if zero is not None:
+        i, lo, cap, flow, arcs = zero
+        values += [constant for _, _, constant, _ in levels[:i]]
+        for k, fixed in enumerate(arcs):
+            fixed_at[fixed[fixed_at[fixed] == FREE]] = len(prefix) + k
+        if worse is not None and worse(values):
+            return False
     face = (lo, cap)
     while i < todo:
-        if deadline is not None and perf_counter() > deadline:
+        if deadline is not None and perf_counter() > deadline and (partial is None or flow is not None):
+            if partial is not None:
+                partial += [tuple(values), flow]
             return _STOPPED
         if i == len(levels):
             face = (lo, cap)
@@ -126,3 +142,58 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
     free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
     return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
                  (face[0].astype(np.int32), free, face[1][free].astype(np.int32)), fixed_at)
+
+
+def _zero_levels(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list,
+                 flow: np.ndarray | None) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, list] | None:
+    """The leading levels whose optimum is their trivial bound, found by bisection on feasibility flows.
+
+    A level whose costs are all 0 or +1 (the egalitarian levels: the learners at one rank) is at its trivial
+    bound (its constant) exactly when some flow carries nothing above ``lo`` on its +1 arcs; the optimal flows
+    of k such leading levels are then exactly the flows with the +1 arcs of all k held at ``lo``. The largest
+    such k is found with about log2(levels) feasibility flows instead of k primal-dual solves (measured at
+    100 000 learners of the minimum-size family: the four empty worst ranks of the egalitarian objective).
+    Returns (k, lo, cap, a feasible flow of that face, the arcs fixed by each of the k levels), or None when
+    k = 0."""
+    n, t, h = model.n_nodes, model.tail, model.head
+    arcs = []
+    for _, level_cost, _, unit in levels:
+        if not unit or level_cost.min() < 0:
+            break
+        arcs.append(np.flatnonzero((level_cost > 0) & (cap > lo)))
+    if not arcs:
+        return None
+
+    def held(k: int):
+        capped = cap.copy()
+        for fixed in arcs[:k]:
+            capped[fixed] = lo[fixed]
+        if flow is not None and (flow <= capped).all():
+            return capped, flow
+        try:
+            return capped, fl.min_cost_flow(n, t, h, lo, capped, np.zeros(t.size, np.int64), model.supply)
+        except fl.Infeasible:
+            return None
+
+    # a quick necessary condition first: every class can still send its learners out once the +1 arcs of the
+    # first k levels are held at ``lo`` (a class of learners without any choice cannot avoid the unranked level)
+    classes = len(model.net.classes)
+    supply = model.supply[:classes]
+    room = cap.astype(np.float64)
+    high = len(arcs) + 1
+    for k, fixed in enumerate(arcs, 1):
+        room[fixed] = lo[fixed]
+        if (np.bincount(t, room, n)[:classes] < supply).any():
+            high = k
+            break
+    low, found = 0, None  # k = low holds (or is 0), k = high does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        trial = held(middle)
+        if trial is None:
+            high = middle
+        else:
+            low, found = middle, trial
+    if found is None:
+        return None
+    return low, lo, found[0], found[1], arcs[:low]

@@ -101,4 +101,4 @@ def build_network(instance: Instance, homes: dict[str, str] | None = None) -> Ne
 
 def _group_key(key: tuple) -> str:
     track, listed, banned, home = key
-    return f"{track}|{','.join(p for p, _ in listed)}|{','.join(banned)}|{home or ''}"
+    return f"{track}|{','.join([p for p, _ in listed])}|{','.join(banned)}|{home or ''}"

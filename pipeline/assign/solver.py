@@ -43,8 +43,9 @@ def solve(instance: Instance, *, time_limit: float = 30.0, backend: str = "flow"
     """The unique optimal assignment of ``instance`` (see the module docstring).
 
     ``backend="flow"`` (default) solves min-cost flows with branch and bound on the projects' minimums;
-    ``time_limit`` then bounds the whole search (seconds; the relaxation at the root is always solved, then
-    the deadline is checked before each level): when it is up, the best assignment found is returned with
+    ``time_limit`` then bounds the whole search (seconds; the deadline is checked before each level once a
+    first flow exists, and the heuristic rounds that make a first assignment may take half the limit more): when
+    it is up, the best assignment found is returned with
     ``optimal=False`` and its ``gap`` (a feasible instance always gets an assignment, see
     :mod:`pipeline.assign.incumbent`). Any other backend is a pywraplp MIP solver (``"SCIP"``...),
     ``time_limit`` being per level (:class:`AssignmentTimeout` when a level finds no solution in time). The

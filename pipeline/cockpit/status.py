@@ -118,6 +118,8 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
             status.action = f"Relancez « stagesco run {edition.name} » pour mettre à jour l'étape {status.stage.label}."
         if metrics_path.exists():
             status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        if status.state == DONE and (without := edition.missing_optional(status.stage)):
+            status.detail = "sans " + ", ".join(files.get(key, {}).get("label", key) for key in without) + " (facultatif)"
     _behind_upstream(statuses, edition)
     return statuses
 

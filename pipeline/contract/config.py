@@ -55,6 +55,7 @@ class StageSpec:
     reads: tuple[str, ...]
     metrics: tuple[str, ...]
     mapping: bool = False
+    optional: tuple[str, ...] = ()  # keys of ``needs`` the stage runs without (it says so in its report)
 
     @property
     def notebook(self) -> str:
@@ -96,7 +97,13 @@ class Params:
                 reads=tuple(spec.get("reads") or ()),
                 mapping=bool(spec.get("mapping", False)),
                 metrics=tuple(spec.get("metrics") or ()),
+                optional=tuple(spec.get("optional") or ()),
             )
+            unknown = set(out[name].optional) - set(out[name].needs)
+            if unknown:
+                raise ConfigError(f"Étape « {name} » : fichier(s) facultatif(s) {', '.join(sorted(unknown))} absent(s) "
+                                  "de sa liste needs", file="params.yaml",
+                                  hint="« optional » nomme des fichiers de « needs » dont l'étape peut se passer")
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
 
     def stage(self, name: str) -> StageSpec:
@@ -242,12 +249,22 @@ class Edition:
                               hint=f"Ajoutez followup_files.{key} dans params.yaml")
         return self.input_path("followup") / names[key]
 
+    def has_input(self, key: str) -> bool:
+        """Whether the edition declares the input ``key`` (``editions.<name>.files``) and it is there."""
+        files = self.params.edition_files(self.name)
+        return key in files and (self.inputs / files[key]).exists()
+
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
-        uses it, then its declared exports. Its edition.yaml sections are params, not file deps."""
+        uses it, then its declared exports — an optional one (``optional`` in the stage table) only when the
+        edition declares it and it is there. Its edition.yaml sections are params, not file deps."""
         paths = [self.inputs / MAPPING_FILE] if stage.mapping else []
-        paths += [self.input_path(key) for key in stage.needs]
+        paths += [self.input_path(key) for key in stage.needs if key not in stage.optional or self.has_input(key)]
         return paths
+
+    def missing_optional(self, stage: StageSpec) -> list[str]:
+        """The optional inputs of ``stage`` this edition runs without (undeclared or absent)."""
+        return [key for key in stage.optional if not self.has_input(key)]
 
     def stage_reads(self, stage: StageSpec) -> list[Path]:
         """The earlier stages' outputs a stage reads (``reads`` in the stage table)."""

@@ -42,9 +42,11 @@ def _as_list(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def resolve(table: RawTable, mapping_fields: dict, required: list[str], mapping_file: str) -> dict[str, FieldSource]:
+def resolve(table: RawTable, mapping_fields: dict, required: list[str], mapping_file: str,
+            notes: list[str] | None = None) -> dict[str, FieldSource]:
     """Find each mapped field's column(s) in ``table``; a required field with no column stops the stage
-    with a message naming the field and the closest labels found in the file."""
+    with a message naming the field and the closest labels found in the file; an optional one is left
+    empty and, when ``notes`` is given, a note says so (nothing mapped is dropped without a word)."""
     by_fold = {}
     for index, label in enumerate(table.columns):
         by_fold.setdefault(fold(label), index)
@@ -60,6 +62,8 @@ def resolve(table: RawTable, mapping_fields: dict, required: list[str], mapping_
                 sources[name] = FieldSource(name, list(options.values()), options=options)
             elif name in required:
                 _missing(name, list((spec["options"] or {}).values()), table, mapping_file)
+            else:
+                _absent(name, list((spec["options"] or {}).values()), table, mapping_file, notes)
             continue
         wanted = _as_list(spec.get("column"))
         found = [table.columns[by_fold[fold(w)]] for w in wanted if fold(w) in by_fold]
@@ -69,11 +73,26 @@ def resolve(table: RawTable, mapping_fields: dict, required: list[str], mapping_
                 for k, v in (spec.get("values") or {}).items()})
         elif name in required:
             _missing(name, wanted, table, mapping_file)
+        else:
+            _absent(name, wanted, table, mapping_file, notes)
     for name in required:
         if name not in sources and name not in (mapping_fields or {}):
             raise ConfigError(f"Le champ obligatoire « {name} » n'est pas décrit dans la correspondance",
                               file=mapping_file, hint=f"Ajoutez « {name}: <libellé de la colonne> » sous fields:")
     return sources
+
+
+def _absent(name: str, wanted: list[str], table: RawTable, mapping_file: str, notes: list[str] | None) -> None:
+    """A mapped optional field none of whose columns is in the file: it stays empty, and a note says so."""
+    if notes is None:
+        return
+    from schemas.fields import all_fields
+
+    meta = all_fields().get(name)
+    label = f"« {meta.label} » ({name})" if meta else f"« {name} »"
+    notes.append(f"Champ {label} : aucune des colonnes prévues par {mapping_file} ("
+                 + ", ".join(f"« {w} »" for w in wanted) + f") n'est dans {table.file} ; il reste vide pour toutes les "
+                 "lignes. Corrigez le libellé dans la correspondance si la colonne a changé de nom.")
 
 
 def _missing(name: str, wanted: list[str], table: RawTable, mapping_file: str) -> None:
@@ -144,13 +163,20 @@ def section_fields(section: str) -> set[str]:
 
 
 SECTIONS = ("projects", "roster", "applications", "adjustments")
+EXTENSIBLE = ("projects",)  # sections whose table an edition may extend with extra fields (pipeline.io.extras)
 
 
-def load_mapping(source, file: str = "mapping.yaml") -> dict:
+class UnknownFieldError(ConfigError):
+    """``mapping.yaml`` maps a field stagesco does not know and the edition does not declare as extra."""
+
+
+def load_mapping(source, file: str = "mapping.yaml", extras: dict[str, set[str]] | None = None) -> dict:
     """Read and check an edition's ``mapping.yaml`` (a path, YAML text or an already-parsed dict): known
-    sections, known ``source:`` keys, known fields, and each field's spec a label, a list of labels,
-    ``{column:, values:}`` (an answer mapped to a code, or to a list of codes for a multi-select field) or
-    ``{options: {code: label}}``. Every problem is a French :class:`ConfigError` naming the key."""
+    sections, known ``source:`` keys, known fields — those of ``schemas/fields.yaml`` and the edition's
+    extra fields (``extras``: section → names, see :mod:`pipeline.io.extras`) —, and each field's spec a
+    label, a list of labels, ``{column:, values:}`` (an answer mapped to a code, or to a list of codes for a
+    multi-select field) or ``{options: {code: label}}``. Every problem is a French :class:`ConfigError`
+    naming the key; an unknown field is an :class:`UnknownFieldError` (never dropped without a word)."""
     if isinstance(source, Path):
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     elif isinstance(source, str):
@@ -164,11 +190,11 @@ def load_mapping(source, file: str = "mapping.yaml") -> dict:
         if name not in SECTIONS:
             raise ConfigError(f"Section inconnue « {name} » dans la correspondance", file=file,
                               hint="Sections possibles : " + ", ".join(SECTIONS))
-        _check_section(name, section or {}, file)
+        _check_section(name, section or {}, file, set((extras or {}).get(name) or ()))
     return data
 
 
-def _check_section(name: str, section, file: str) -> None:
+def _check_section(name: str, section, file: str, extras: set[str] = frozenset()) -> None:
     if not isinstance(section, dict) or set(section) - {"source", "fields"}:
         raise ConfigError(f"La section « {name} » attend « source: » et « fields: »", file=file)
     source = section.get("source") or {}
@@ -185,7 +211,7 @@ def _check_section(name: str, section, file: str) -> None:
         if key == "format" and value not in MOODLE_FORMATS:
             raise ConfigError(f"« {name}.source.format » inconnu : {value}", file=file,
                               hint="Valeurs possibles : " + ", ".join(MOODLE_FORMATS))
-    known = section_fields(name)
+    known = section_fields(name) | extras
     from schemas.fields import all_fields
 
     metadata = all_fields()
@@ -193,9 +219,15 @@ def _check_section(name: str, section, file: str) -> None:
         where = f"{name}.fields.{field_name}"
         if field_name not in known:
             close = difflib.get_close_matches(str(field_name), sorted(known), n=3)
-            raise ConfigError(f"Champ inconnu « {where} »", file=file,
-                              hint=("Vouliez-vous dire : " + ", ".join(close) + " ? ") if close else
-                              "Champs possibles : " + ", ".join(sorted(known)))
+            fix = ("vouliez-vous dire : " + ", ".join(close) + " ?") if close else \
+                "champs possibles : " + ", ".join(sorted(known))
+            extra = (f" ; s'il s'agit d'une question propre à l'édition, déclarez-le comme champ supplémentaire dans "
+                     f"edition.yaml ({name}.extra_fields.{field_name}: libellé, type, où l'afficher — voir le README)"
+                     if name in EXTENSIBLE else "")
+            raise UnknownFieldError(
+                f"Champ inconnu « {where} » : stagesco ne connaît pas le champ « {field_name} » de la section {name}, "
+                "et ses valeurs ne seraient lues nulle part", file=file,
+                hint=f"Corrigez son nom ({fix}){extra}")
         if isinstance(spec, str) or (isinstance(spec, list) and spec and all(isinstance(x, str) for x in spec)):
             continue
         if not isinstance(spec, dict) or not ({"column", "options"} & set(spec)) or set(spec) - {"column", "values", "options"}:
@@ -214,4 +246,7 @@ def _check_section(name: str, section, file: str) -> None:
 
 def checked_mapping(edition) -> dict:
     """The edition's mapping.yaml, checked by :func:`load_mapping` (what every stage reads it through)."""
-    return load_mapping(edition.mapping, f"inputs/{edition.name}/mapping.yaml")
+    from .extras import TABLES, extra_fields
+
+    extras = {table: set(extra_fields(edition, table)) for table in TABLES}
+    return load_mapping(edition.mapping, f"inputs/{edition.name}/mapping.yaml", extras)

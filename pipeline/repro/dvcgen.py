@@ -10,6 +10,7 @@ file; a test checks the committed one is current.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from pathlib import Path
 
@@ -27,6 +28,7 @@ HEADER = """\
 # `dvc repro` runs every listed edition and needs all their files; `stagesco run` runs only the stages
 # whose files exist.
 """
+OPTIONAL = "optional_"  # item key prefix of an optional input's dep in a literal foreach
 RUNNER_IMPORTS = "import pipeline.contract.run\n"  # the command DVC runs (see ``cmd``)
 
 
@@ -80,17 +82,20 @@ def generate(root: Path | None = None) -> str:
         deps = [stage.notebook, "uv.lock"]
         if stage.mapping:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")
-        deps += [f"inputs/${{key}}/${{item.files.{key}}}" for key in stage.needs]
+        deps += [f"inputs/${{key}}/${{item.files.{key}}}" if key not in stage.optional else f"${{item.{OPTIONAL}{key}}}"
+                 for key in stage.needs]
         deps += [f"outputs/${{key}}/{rel}" for rel in stage.reads]
         deps += ["pipeline/contract/templates/stagesco", "pipeline/contract/templates/report.css"]
         deps += [f"pipeline/stages/templates/{name}" for name in spec.get("templates", [])]
         deps += ["schemas/fields.yaml"]
         deps += list(spec.get("data", []))  # repository files the stage reads besides code (e.g. GX suites)
         deps += stage_code(root / stage.notebook, root)
-        foreach = "${editions}"
+        foreach: str | dict = "${editions}"
         if spec.get("history"):
             foreach, extra = earlier_editions(params)
             deps += extra
+        if stage.optional:
+            foreach = optional_inputs(params, stage, foreach if isinstance(foreach, dict) else None)
         stages[name] = {
             "foreach": foreach,
             "do": {
@@ -119,6 +124,23 @@ def earlier_editions(params: Params) -> tuple[dict, list[str]]:
                     **{f"earlier{i}": path for i, path in enumerate(paths + [pad] * (count - len(paths)))}}
              for name, paths in files.items()}
     return items, [f"${{item.earlier{i}}}" for i in range(count)]
+
+
+def optional_inputs(params: Params, stage, items: dict | None) -> dict:
+    """The editions as a literal ``foreach`` dict where each optional input of ``stage`` is an item key
+    (``optional_<key>``): its path when the edition has it, else the stage's notebook — a dep the stage has
+    anyway — so that an edition without it neither waits for it nor fails on a missing dep. ``stagesco run``
+    regenerates dvc.yaml when such a file appears or disappears."""
+    from ..contract.config import Edition
+
+    items = copy.deepcopy(items or {name: params.editions[name] or {} for name in params.editions})
+    for name in params.editions:
+        edition = Edition(name=name, params=params)
+        for key in stage.optional:
+            present = edition.has_input(key)
+            path = edition.input_path(key).relative_to(params.root).as_posix() if present else stage.notebook
+            items[name] = {**items[name], f"{OPTIONAL}{key}": path}
+    return items
 
 
 def refresh(root: Path | None = None) -> bool:

@@ -42,6 +42,7 @@ class AssignmentResult:
     adjustments: pd.DataFrame | None = None
     published: dict | None = None  # learner → published project, once the assignment is announced
     withdrawn: list = field(default_factory=list)  # learners withdrawn (adjustments « retrait »)
+    adjustments_file: bool = True  # False: the edition has no adjustments file (an optional input)
 
     @property
     def metrics(self) -> dict:
@@ -79,9 +80,8 @@ def settings(edition: Edition) -> dict:
 
 def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -> pd.DataFrame:
     """The commission's fixed and forbidden pairs, each with its reason; any problem stops the stage."""
-    files = edition.params.edition_files(edition.name)
     columns = ["learner_id", "project_code", "kind", "reason", "source_row"]
-    if ADJUSTMENTS not in files or not edition.input_path(ADJUSTMENTS).exists():
+    if not edition.has_input(ADJUSTMENTS):  # an optional input: the report says the assignment follows the applications alone
         return pd.DataFrame(columns=columns)
     path = edition.input_path(ADJUSTMENTS)
     section = checked_mapping(edition).get(ADJUSTMENTS) or {}
@@ -197,7 +197,7 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     table = result_table(instance, solution, reasons, roster, retained, published)
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
-                            published=published, withdrawn=withdrawn)
+                            published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS))
 
 
 def rank_text(rank: int, ranks: int) -> str:

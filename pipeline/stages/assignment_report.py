@@ -190,7 +190,12 @@ def adjustments_block(result: AssignmentResult, view: LearnerView) -> str:
     pairs = [{"learner_id": p.learner, "project_code": p.project, "kind": "fixée", "reason": p.reason} for p in result.instance.fixed]
     pairs += [{"learner_id": p.learner, "project_code": p.project, "kind": "exclue", "reason": p.reason}
               for p in result.instance.forbidden]
-    return html.table(view.frame(pd.DataFrame(pairs)), labels=LABELS, empty="Aucun ajustement.")
+    table = html.table(view.frame(pd.DataFrame(pairs)), labels=LABELS, empty="Aucun ajustement.")
+    if result.adjustments_file:
+        return table
+    employer = " Seules les exclusions liées à l'employeur de l'apprenant s'appliquent." if pairs else ""
+    return html.paragraph("Aucun ajustement consigné (l'édition n'a pas de fichier d'ajustements) : l'affectation suit "
+                          f"les seules candidatures.{employer}") + (table if pairs else "")
 
 
 def learners_block(result: AssignmentResult, view: LearnerView) -> str:

@@ -8,7 +8,7 @@ import jinja2
 import pandas as pd
 
 from ..contract import atomic
-from ..io import fr, html, mail, outbox
+from ..io import extras, fr, html, mail, outbox
 from ..io import tracks as track_words
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
@@ -44,7 +44,8 @@ def write_outputs(result: CommissionResult, edition: Edition, out: Path) -> list
                        intro="Un courriel par projet examiné, à son référent, à relire avant de les envoyer avec "
                              f"« stagesco send {edition.name} commission/outbox ».")
     write_workbook(out / "projets_retenus.xlsx", [
-        Sheet("Projets retenus", retained[RETAINED_COLUMNS].reset_index(drop=True)),
+        Sheet("Projets retenus", retained[RETAINED_COLUMNS + list(extras.labels(edition, "workbooks"))].reset_index(drop=True),
+              labels=extras.labels(edition, "workbooks")),
         Sheet("Décisions", result.decisions[["project_code", "title", "structure_name", "eligibility_status", "decision",
                                              "motivation", "source_row"]],
               labels={"source_row": "Ligne du classeur"}),
@@ -133,6 +134,8 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
             "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
             "tracks": track_words.phrase(as_list(row.tracks_open)),
             "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
+            "extras": [{"label": e.label, "value": html.display(getattr(row, e.name, None), fr.MISSING)}
+                       for e in extras.shown(edition, "catalogue")],
         })
     places = [{"track": t, "places": int(result.retained[result.retained["tracks_open"].map(lambda v, k=t: k in list(v))]["decided_team_max"].sum())}
               for t in edition.labels("tracks")]

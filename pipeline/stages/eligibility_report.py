@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, fr, html
+from ..io import charts, extras, fr, html
 from ..io import tracks as track_words
 from ..contract.config import Edition
 from ..contract.stage import write_metrics
@@ -165,7 +165,7 @@ def cards(result: EligibilityResult, edition: Edition) -> str:
             ("Filières visées", ", ".join(tracks.get(t, t) for t in as_list(row.tracks)) or "non renseignées"),
             ("Effectif proposé", f"{html.display(row.team_min, '?')} à {html.display(row.team_max, '?')} apprenants"),
             ("Volume horaire", f"{html.display(row.hours, '?')} h"), ("Période", row.period),
-        ]
+        ] + [(extra.label, getattr(row, extra.name, None)) for extra in extras.shown(edition, "dossier")]
         dl = html.facts(facts)
         rules = by_project[row.project_code]
         lines = "".join(f'<tr><td>{html.esc(r.rule_label)}</td><td class="status {r.outcome}">{html.esc(r.result)}</td>'

@@ -52,7 +52,7 @@ class EvaluationSettings:
     levels: tuple[str, ...]
     blocks: dict[str, str]  # block code → label (vocabularies.competences)
     items: dict[str, dict[str, str]] = field(default_factory=dict)  # block → {item code: label}
-    jurors_per_project: int = 2
+    jurors_per_project: int = 2  # 0: the edition forms no jury (no jurors' list is awaited)
     max_projects_per_juror: int | None = None
 
 
@@ -77,9 +77,9 @@ def settings(edition: Edition) -> EvaluationSettings:
     except (TypeError, ValueError):
         raise ConfigError("evaluation.jurors_per_project et evaluation.max_projects_per_juror doivent être des "
                           "nombres entiers", file=where)
-    if per_project < 1 or (cap is not None and cap < 1):
-        raise ConfigError("evaluation.jurors_per_project et evaluation.max_projects_per_juror doivent valoir au "
-                          "moins 1", file=where)
+    if per_project < 0 or (cap is not None and cap < 1):
+        raise ConfigError("evaluation.jurors_per_project doit valoir au moins 0 (0 : pas de jury) et "
+                          "evaluation.max_projects_per_juror au moins 1", file=where)
     return EvaluationSettings(levels=levels, blocks=edition.labels("competences"), items=items,
                               jurors_per_project=per_project, max_projects_per_juror=cap)
 

@@ -25,6 +25,8 @@ LABELS = {"competence": "Compétence", "competence_label": "Intitulé", "missing
           "grades_missing": "Évaluations manquantes", "juror_name": "Juré", "juror_structure": "Structure du juré",
           "juror_email": "Courriel du juré", "projects": "Projets", "project_codes": "Codes des projets",
           "jurors": "Jurés", "level": "Niveau", "file": "Fichier", "source_row": "Ligne"}
+NO_JURY = ("Cette édition ne forme pas de jury de restitution (evaluation.jurors_per_project : 0) : aucune liste de "
+           "jurés volontaires n'est attendue.")
 
 
 @dataclass
@@ -41,8 +43,15 @@ class EvaluationStage:
         return {**self.evaluation.metrics, **jury, "jurors_received": self.juries is not None}
 
     @property
+    def no_jury(self) -> bool:
+        """The edition forms no jury at all (``evaluation.jurors_per_project: 0``)."""
+        return self.settings.jurors_per_project == 0
+
+    @property
     def warnings(self) -> list[str]:
-        if self.juries is None:
+        if self.no_jury:
+            jury = []
+        elif self.juries is None:
             jury = [f"liste des jurés volontaires non reçue ({self.jurors_file})"]
         else:
             jury = [f"jurys : {reason}" for reason in self.juries.reasons]
@@ -56,7 +65,8 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
         write_workbook(out / "evaluations" / name, sheets)
     result = evaluation.ingest(edition, retained, assignment, roster)
     jurors_path = edition.followup_path(juries.VOLUNTEERS_KEY)
-    jury = juries.ingest(edition, retained, assignment) if jurors_path.exists() else None
+    wanted = evaluation.settings(edition).jurors_per_project > 0
+    jury = juries.ingest(edition, retained, assignment) if wanted and jurors_path.exists() else None
     stage = EvaluationStage(result, jury, evaluation.settings(edition), relative(jurors_path, edition.params.root))
     with atomic.atomic_path(out / "resultats_competences.parquet") as tmp:
         result.results.to_parquet(tmp, index=False)
@@ -72,8 +82,9 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
 
 def jury_sheets(stage: EvaluationStage) -> list[Sheet]:
     if stage.juries is None:
-        note = pd.DataFrame([{"item": "État", "value": f"Liste des jurés volontaires non reçue : déposez-la sous "
-                                                      f"{stage.jurors_file} puis relancez."}])
+        state = (NO_JURY if stage.no_jury else
+                 f"Liste des jurés volontaires non reçue : déposez-la sous {stage.jurors_file} puis relancez.")
+        note = pd.DataFrame([{"item": "État", "value": state}])
         return [Sheet("Jurys", note, labels={"item": "Rubrique", "value": "Contenu"})]
     return [Sheet("Jurys", stage.juries.juries, labels=LABELS),
             Sheet("Projets", stage.juries.projects_table, labels=LABELS),
@@ -91,6 +102,14 @@ def summary(stage: EvaluationStage) -> str:
         text += (f" Jurys : {m['juries_complete']} projet(s) avec un jury complet ({stage.juries.required} jurés), "
                  f"{m['juries_incomplete']} incomplet(s) ; {m['jurors']} volontaire(s), chacun sur {m['jury_load_min']} "
                  f"à {m['jury_load_max']} projet(s).")
+    elif stage.no_jury:
+        text += " " + NO_JURY
+    else:
+        text += (f" Sans liste de jurés volontaires ({stage.jurors_file}), aucun jury n'est formé : l'étape a préparé "
+                 "les classeurs d'évaluation et fait la synthèse des évaluations reçues.")
+    if m["learners"] and not m["grades_entered"]:
+        text += (" Aucune évaluation reçue : les résultats par compétence restent vides ; les classeurs à envoyer aux "
+                 "référents sont dans le dossier evaluations/ de l'étape.")
     return html.figures([("apprenants évalués", f"{m['learners_evaluated']} / {m['learners']}"),
                          ("évaluations manquantes", m["grades_missing"]),
                          ("jurys complets", m["juries_complete"])]) + html.paragraph(text)
@@ -113,6 +132,8 @@ def competence_block(stage: EvaluationStage) -> str:
 
 
 def juries_block(stage: EvaluationStage) -> str:
+    if stage.no_jury:
+        return html.paragraph(NO_JURY)
     if stage.juries is None:
         return html.paragraph(f"La liste des jurés volontaires n'est pas encore là : déposez-la sous "
                               f"{stage.jurors_file} (colonnes Nom ; Structure ; Courriel) puis relancez.")

@@ -14,6 +14,7 @@ from schemas.projects import projects_schema
 
 from ..contract.config import MAPPING_FILE, Edition
 from ..io import fr, rejections
+from ..io.extras import extra_fields
 from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
 from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
                             parse_datetime, parse_integer, parse_multi, parse_number, postcode_to_departement,
@@ -64,12 +65,15 @@ def ingest(edition: Edition) -> ProjectsResult:
                      delimiter=str(source.get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
     mapped = section.get("fields") or {}
-    metas = [m for m in table_fields(TABLE) if m.name not in DERIVED and (not m.when_mapped or m.name in mapped)]
+    extras = {name: extra.meta for name, extra in extra_fields(edition, TABLE).items()}
+    metas = [m for m in table_fields(TABLE) if m.name not in DERIVED and (not m.when_mapped or m.name in mapped)] \
+        + list(extras.values())
     required = [m.name for m in metas if m.required]
-    sources = resolve(raw, section.get("fields") or {}, required, f"inputs/{edition.name}/{MAPPING_FILE}")
     dates_notes: list[str] = []
+    sources = resolve(raw, section.get("fields") or {}, required, f"inputs/{edition.name}/{MAPPING_FILE}", dates_notes)
+    dates_notes += extra_notes(edition, section.get("fields") or {})
     frame, problems = normalise(raw, sources, metas, source, dates_notes)
-    problems += validate(frame, raw, sources)
+    problems += validate(frame, raw, sources, extras)
     problems += [Problem(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     rejected_idx = sorted({p.index for p in problems})
     valid = frame.drop(index=rejected_idx)
@@ -158,9 +162,25 @@ def dates_in_order(texts: list[str], formats: list[str], column: str, notes: lis
     return swapped
 
 
-def validate(frame: pd.DataFrame, raw: RawTable, sources: dict[str, FieldSource]) -> list[Problem]:
-    """pandera, lazily: every failing check of every row becomes a :class:`Problem`."""
-    return [Problem(*case) for case in schema_problems(projects_schema(), frame, raw, sources)]
+def validate(frame: pd.DataFrame, raw: RawTable, sources: dict[str, FieldSource], extras=None) -> list[Problem]:
+    """pandera, lazily: every failing check of every row becomes a :class:`Problem` (the edition's extra
+    fields included)."""
+    return [Problem(*case) for case in schema_problems(projects_schema(extras), frame, raw, sources)]
+
+
+def extra_notes(edition: Edition, mapped: dict) -> list[str]:
+    """A note per extra field declared but not mapped (always empty), and per one shown nowhere (kept in the
+    parquet only: no one reads it)."""
+    notes = []
+    for extra in extra_fields(edition, TABLE).values():
+        if extra.name not in mapped:
+            notes.append(f"Champ supplémentaire « {extra.label} » ({extra.name}) déclaré dans edition.yaml mais absent "
+                         f"de la correspondance (mapping.yaml, section {TABLE}) : il reste vide.")
+        elif not extra.show:
+            notes.append(f"Champ supplémentaire « {extra.label} » ({extra.name}) : lu et vérifié, conservé dans "
+                         "projets.parquet, mais affiché nulle part (show vide dans edition.yaml) ; ajoutez catalogue, "
+                         "dossier ou workbooks pour qu'il soit lu.")
+    return notes
 
 
 def structure_key(row) -> str:
@@ -219,6 +239,7 @@ def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable, kept
                          f"valide de la ligne {int(winner_by_key.loc[key, 'source_row'])} "
                          f"(projet {winner_by_key.loc[key, 'project_code']}).")
     order = [m.name for m in table_fields(TABLE) if not m.when_mapped or m.name in (kept or set())]
+    order += [c for c in winners.columns if c not in order and c != "_key"]  # the edition's extra fields
     projects = winners.drop(columns="_key").sort_values(["source_row"]).reset_index(drop=True)[order]
     projects["source_row"] = projects["source_row"].astype("Int64")
     return projects, superseded, notes

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, html
+from ..io import charts, extras, html
 from ..contract.config import Edition
 from .projects import ProjectsResult
 from ..contract.stage import write_metrics
@@ -25,10 +25,10 @@ def write_outputs(result: ProjectsResult, edition: Edition, out: Path) -> None:
     """``projets.parquet`` (codes), ``projets.xlsx`` (French labels), ``rejets.xlsx`` and ``metrics.json``."""
     with atomic.atomic_path(out / "projets.parquet") as tmp:
         result.projects.to_parquet(tmp, index=False)
-    readable = result.projects.copy()
+    readable = result.projects.drop(columns=extras.hidden(edition, "workbooks"))
     types = edition.labels("structure_types")
     readable["structure_type"] = readable["structure_type"].map(lambda v: types.get(v, v) if isinstance(v, str) else v)
-    write_workbook(out / "projets.xlsx", [Sheet("Projets reçus", readable)])
+    write_workbook(out / "projets.xlsx", [Sheet("Projets reçus", readable, labels=extras.labels(edition, "workbooks"))])
     write_workbook(out / "rejets.xlsx", [
         Sheet("Rejets", result.rejected, labels=REJECT_LABELS),
         Sheet("Soumissions remplacées", result.superseded, labels=SUPERSEDED_LABELS),

@@ -29,7 +29,7 @@ from ..contract.errors import ConfigError
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
 KEYS_SHOWN = 10  # failing row keys listed per expectation (the workbook lists them all)
-REFERENCE_KINDS = ("edition", "edition_keys", "params_keys", "params_items")
+REFERENCE_KINDS = ("edition", "edition_keys", "params_keys", "params_items", "rule")
 STEP_KINDS = ("from", "merge", "count_by", "contains", "map_config")
 
 
@@ -123,12 +123,45 @@ def _lookup(data: Any, path: str, origin: str) -> Any:
     return value
 
 
+class NotApplicable(Exception):
+    """An expectation about a rule or setting the edition does not have: it is not generated (the report
+    says which and why)."""
+
+
+def rule_setting(reference: dict, edition: Edition) -> Any:
+    """``{rule: <check or list of checks>, field: <field>, param: <name>}``: the parameter ``name`` of the
+    edition's hard eligibility rule running that check (on ``field`` when given), whatever the rule's id —
+    the first such rule in the edition's order. :class:`NotApplicable` when the edition has no such rule."""
+    checks = reference["rule"] if isinstance(reference["rule"], list) else [reference["rule"]]
+    check = " ou ".join(f"« {c} »" for c in checks)
+    field_name, param = reference.get("field"), str(reference.get("param", ""))
+    rules = ((edition.config.get("eligibility") or {}).get("rules")) or {}
+    for spec in rules.values():
+        spec = spec or {}
+        if spec.get("kind") == "hard" and spec.get("check") in checks and param in spec \
+                and (field_name is None or spec.get("field") == field_name):
+            return spec[param]
+    from schemas.fields import all_fields
+
+    meta = all_fields().get(str(field_name)) if field_name else None
+    on = f" sur le champ « {meta.label if meta else field_name} »" if field_name else ""
+    raise NotApplicable(f"l'édition n'a pas de règle d'éligibilité impérative {check}{on} "
+                        f"(paramètre « {param} »)")
+
+
 def resolve(value: Any, edition: Edition) -> Any:
-    """``value`` with every reference to the edition's or the project's settings replaced by its value."""
+    """``value`` with every reference to the edition's or the project's settings replaced by its value;
+    :class:`NotApplicable` for a rule or an ``edition.yaml`` setting the edition does not have."""
     if isinstance(value, dict) and any(k in value for k in REFERENCE_KINDS):
         kind = next(k for k in REFERENCE_KINDS if k in value)
         path = str(value[kind])
-        if kind.startswith("edition"):
+        if kind == "rule":
+            found = rule_setting(value, edition)
+        elif kind.startswith("edition"):
+            try:
+                found = _lookup(edition.config, path, f"inputs/{edition.name}/edition.yaml")
+            except ConfigError:
+                raise NotApplicable(f"le réglage « {path} » est absent de edition.yaml") from None
             found = _lookup(edition.config, path, f"inputs/{edition.name}/edition.yaml")
         else:
             found = _lookup(edition.params.data, path, "params.yaml")
@@ -155,6 +188,8 @@ def config_sections(suites: list[Suite]) -> set[str]:
             for kind in ("edition", "edition_keys"):
                 if kind in value:
                     found.add(str(value[kind]).split(".")[0])
+            if "rule" in value:
+                found.add("eligibility")
             for v in value.values():
                 walk(v)
         elif isinstance(value, list):
@@ -190,6 +225,8 @@ def build_tables(suites: list[Suite], clean: dict[str, pd.DataFrame],
         except KeyError as exc:
             missing = exc.args[0] if exc.args else exc
             broken[suite.table] = f"table dérivée impossible à construire : {missing!s} absent"
+        except NotApplicable as why:
+            broken[suite.table] = f"table dérivée impossible à construire : {why}"
     return tables, broken
 
 
@@ -270,11 +307,23 @@ class Outcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """An expectation of a suite not generated for this edition, and why (a rule it does not have)."""
+
+    table: str
+    table_label: str
+    id: str
+    description: str
+    reason: str
+
+
 @dataclass
 class QualityResult:
     suites: list[Suite]
     tables: dict[str, pd.DataFrame]
     outcomes: list[Outcome]
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -341,9 +390,23 @@ def context(gx):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
+def applicable(suite: Suite, edition: Edition, skipped: list[Skipped] | None = None) -> list[tuple[ExpectationSpec, dict]]:
+    """The suite's expectations with their arguments resolved for ``edition``; one about a rule or setting
+    the edition lacks is left out and recorded in ``skipped``."""
+    out = []
+    for spec in suite.expectations:
+        try:
+            out.append((spec, resolve(spec.kwargs, edition)))
+        except NotApplicable as why:
+            if skipped is not None:
+                skipped.append(Skipped(suite.table, suite.label, spec.id, spec.description, str(why)))
+    return out
+
+
 def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edition,
-             broken: dict[str, str] | None = None) -> list[Outcome]:
-    """Run every suite on its table; one :class:`Outcome` per expectation, in the suites' order."""
+             broken: dict[str, str] | None = None, skipped: list[Skipped] | None = None) -> list[Outcome]:
+    """Run every suite on its table; one :class:`Outcome` per applicable expectation, in the suites' order
+    (the others go to ``skipped``)."""
     broken = broken or {}
     gx = great_expectations()
     with warnings.catch_warnings():
@@ -352,17 +415,19 @@ def validate(suites: list[Suite], tables: dict[str, pd.DataFrame], edition: Edit
         source = ctx.data_sources.add_pandas("stagesco")
         outcomes: list[Outcome] = []
         for suite in suites:
+            specs = {spec.id: (spec, kwargs) for spec, kwargs in applicable(suite, edition, skipped)}
             if suite.table in broken:
-                for spec in suite.expectations:
+                for spec, kwargs in specs.values():
                     expectation_class(gx, spec.type)
                     outcomes.append(Outcome(table=suite.table, table_label=suite.label, id=spec.id, type=spec.type,
-                                            description=spec.description, kwargs=resolve(spec.kwargs, edition),
+                                            description=spec.description, kwargs=kwargs,
                                             success=False, error=broken[suite.table]))
+                continue
+            if not specs:
                 continue
             frame = for_gx(tables[suite.table])
             batch = source.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("table") \
                 .get_batch(batch_parameters={"dataframe": frame})
-            specs = {spec.id: (spec, resolve(spec.kwargs, edition)) for spec in suite.expectations}
             gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=[
                 expectation_class(gx, spec.type)(**gx_kwargs(kwargs), meta={"stagesco_id": spec.id})
                 for spec, kwargs in specs.values()]))
@@ -438,7 +503,9 @@ def run_suites(edition: Edition, clean: dict[str, pd.DataFrame], suites: list[Su
     """Build the derived tables and run every suite (the stage without its outputs)."""
     suites = suites if suites is not None else load_suites()
     tables, broken = build_tables(suites, clean, edition)
-    return QualityResult(suites=suites, tables=tables, outcomes=validate(suites, tables, edition, broken))
+    skipped: list[Skipped] = []
+    outcomes = validate(suites, tables, edition, broken, skipped)
+    return QualityResult(suites=suites, tables=tables, outcomes=outcomes, skipped=skipped)
 
 
 def messages(result: QualityResult) -> list[str]:

@@ -156,8 +156,18 @@ def summary(result: QualityResult) -> str:
     text = ("Toutes les attentes sont satisfaites." if not failed else
             f"{html.plural(failed, 'attente non satisfaite', 'attentes non satisfaites')} : "
             "elles sont détaillées ci-dessous ; elles n'arrêtent pas le pipeline.")
+    if result.skipped:
+        text += (f" {html.plural(len(result.skipped), 'attente des suites n’a pas été générée', 'attentes des suites n’ont pas été générées')}"
+                 " pour cette édition, faute de la règle ou du réglage qu'elle vérifie (liste ci-dessous, table par table).")
     return html.figures([("attentes vérifiées", m["expectations"]), ("satisfaites", m["expectations"] - failed),
                          ("non satisfaites", failed), ("tables vérifiées", m["tables"])]) + html.paragraph(text)
+
+
+def skipped_block(result: QualityResult, table: str) -> str:
+    """The expectations of a suite not generated for this edition, each with why (empty when none)."""
+    lines = [f"Attente {s.id.rsplit('-', 1)[-1]} non générée — {s.description.rstrip('.')} : {s.reason}."
+             for s in result.skipped if s.table == table]
+    return html.bullets(lines, css_class="note") if lines else ""
 
 
 def failures_block(result: QualityResult) -> str:
@@ -208,7 +218,7 @@ def expectations_block(result: QualityResult, edition: Edition | None = None) ->
                      + html.paragraph(f"{suite.description} ({where_words(suite, edition)} ; "
                                       f"{html.plural(count, 'ligne')} ; une ligne est désignée par : {key_label(suite)}).")
                      + f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
-                       f'<tbody>{"".join(rows)}</tbody></table></div>')
+                       f'<tbody>{"".join(rows)}</tbody></table></div>' + skipped_block(result, suite.table))
     return "\n".join(parts)
 
 
