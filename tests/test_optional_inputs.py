@@ -32,8 +32,9 @@ def project(tmp_path: Path, stages: dict | None = None) -> Path:
     for name in ("notebooks", "pipeline", "schemas", "history"):
         (root / name).symlink_to(ROOT / name)
     (root / "inputs").mkdir()
-    (root / "inputs" / "demo").symlink_to(ROOT / "inputs" / "demo")
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    for edition in params["editions"]:  # the demo and the other demo campaigns
+        (root / "inputs" / edition).symlink_to(ROOT / "inputs" / edition)
     demo_files = params["editions"]["demo"]["files"]
     for name in ("bare", "late"):
         folder = root / "inputs" / name
