@@ -34,6 +34,7 @@ class FieldMeta:
     max: float | None = None
     allowed_true: bool = False
     message: str | None = None
+    when_mapped: bool = False  # a column of its table only when the edition's mapping.yaml maps it
 
     @property
     def pandas_dtype(self) -> str:
@@ -56,6 +57,11 @@ def all_fields() -> dict[str, FieldMeta]:
 
 def table_fields(table: str) -> list[FieldMeta]:
     return [field_meta(name) for name in _load()["tables"][table]]
+
+
+def optional_fields(table: str) -> list[FieldMeta]:
+    """The fields of ``table`` kept only when mapped (an offer's own terms, further sites)."""
+    return [m for m in table_fields(table) if m.when_mapped]
 
 
 def labels(names: list[str] | None = None) -> dict[str, str]:

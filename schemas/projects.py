@@ -10,8 +10,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .checks import extra_column, field, with_metadata_checks
-from .fields import FieldMeta
+from .checks import checks_of, extra_column, field, with_metadata_checks
+from .fields import FieldMeta, optional_fields
 
 
 class ProjectSubmission(pa.DataFrameModel):
@@ -51,9 +51,13 @@ class ProjectSubmission(pa.DataFrameModel):
 
 
 def projects_schema(extras: dict[str, FieldMeta] | None = None) -> pa.DataFrameSchema:
-    """The validating schema: model types and nullability, checks and messages from the metadata; plus the
+    """The validating schema: model types and nullability, checks and messages from the metadata; the fields
+    kept only when mapped (an offer's own terms, further sites: checked when present, never required); plus the
     edition's extra fields (``edition.yaml`` → ``projects.extra_fields``), checked the same way."""
     schema = with_metadata_checks(ProjectSubmission)
+    optional = {m.name: pa.Column(nullable=True, required=False, checks=checks_of(m), title=m.label)
+                for m in optional_fields("projects")}
+    schema = schema.add_columns(optional)
     if extras:
         schema = schema.add_columns({name: extra_column(meta) for name, meta in extras.items()})
     return schema

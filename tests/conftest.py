@@ -93,7 +93,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         wanted |= names
-        if {"demo_run", "cnam_run", "office"} & names:
+        if {"demo_run", "cnam_run", "askoria_run", "office"} & names:
             item.add_marker(pytest.mark.slow)
     config.stash[WANTED] = wanted
     # The tests that await a background reproduction run last: until then it shares the cores with the rest.
@@ -182,4 +182,14 @@ def cnam_run(tmp_path_factory) -> Path:
     root = copy_repo(tmp_path_factory.mktemp("cnam"))
     result = stagesco(root, "run", "demo-cnam")
     assert "rapport : outputs/demo-cnam/quality/report.html" in result.stdout
+    return root
+
+
+@pytest.fixture(scope="session")
+def askoria_run(tmp_path_factory) -> Path:
+    """One full run of the real pipeline on the ``demo-askoria`` edition (two-site placements, a mixed
+    ES/ASS team, a six-day project), in a temp copy of the repository."""
+    root = copy_repo(tmp_path_factory.mktemp("askoria"))
+    result = stagesco(root, "run", "demo-askoria")
+    assert "rapport : outputs/demo-askoria/review/report.html" in result.stdout, result.stdout
     return root

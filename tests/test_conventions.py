@@ -215,7 +215,7 @@ def test_unreadable_dates_and_unknown_rows_block_with_row_and_column(tmp_path, e
     assert "4 problème(s) bloquant(s)" in message and "suivi_conventions.xlsx" in message
     assert "ligne 2 (PAAA1), colonne « Signature de l'établissement de formation » : « 31/11/2025 » n'est pas une date" in message
     assert "ligne 3 (PBBB2), colonne « Signature des apprenants (dernier signataire) » : « la semaine dernière »" in message
-    assert "ligne 4 (PZZZ9) : projet inconnu" in message and "projet PCCC3 absent du classeur" in message
+    assert "ligne 4 (PZZZ9) : projet inconnu" in message and "projet PCCC3 absent(e) du classeur" in message
 
 
 def test_a_date_before_the_opening_is_a_warning(tmp_path, edition, case):
@@ -239,10 +239,11 @@ def render(edition, case, code="PAAA1") -> bytes:
 
 
 def test_convention_names_the_parties_the_team_and_the_period(edition, case):
+    """The offer's own hours (90 h from the form), not the edition's conventions.hours (105)."""
     data = render(edition, case)
     text = document_text(data)
     for words in ["Maison des Fougères", "Odile Varenne", "Institut de formation sociale du Limousin (fictif)",
-                  "Hélène Marchadier", "du 1er décembre 2025 au 19 décembre 2025", "105 heures",
+                  "Hélène Marchadier", "du 1er décembre 2025 au 19 décembre 2025", "90 heures",
                   "Vasseur", "Ambre", "Quillet", "Noé", "Éluard", "Capucine", "Éducateur de jeunes enfants (DEEJE)",
                   "BC1 — Organiser le cadre", "19 novembre 2025"]:
         assert words in text, words

@@ -210,7 +210,7 @@ def filled_tracking(edition, retained, placed, outcomes) -> bytes:
     header = [c.value for c in sheet[1]]
     config = conventions.settings(edition)
     labels = conventions.tracking_labels(config)
-    days = conventions.deadlines(edition, config, placed, outcomes)
+    days = conventions.deadlines(edition, config, retained, placed, outcomes)
     late = sorted(days, key=lambda code: (days[code], code))[-1]  # the learner who starts last
     for r in range(2, sheet.max_row + 1):
         code = sheet.cell(r, header.index(labels["project_code"]) + 1).value

@@ -5,7 +5,9 @@ table-row loops. Its fields are those of :func:`pipeline.stages.conventions.conv
 ``edition_title``, ``school.{name,address,email}``, ``partner.{name,address,postcode,city}``,
 ``referent.{name,function,email,phone}``, ``project.{code,title,planned_hours}``, ``trainer``,
 ``team`` (each ``last_name``, ``first_name``, ``track``, ``track_label``), ``tracks``, ``competences``
-(each ``code``, ``label``), ``period.{start,end}``, ``hours``, ``deadline``.
+(each ``code``, ``label``), ``period.{start,end}`` and ``hours`` (the offer's own, else the edition's),
+``deadline``; for a multi-site offer, ``theme``, ``site_hours`` (the signing host's share) and
+``partner_sites`` (each ``name``, ``city``, ``referent``, ``hours``; empty for a single site).
 
 An edition that needs other wording copies this file, edits it in Word or LibreOffice (keeping the
 fields) and names it under ``conventions.template`` in its edition.yaml. Regenerate the default with::
@@ -43,6 +45,10 @@ ARTICLES: list[tuple[str, list[str]]] = [
     ("Article 2 — Période et durée", [
         "Le stage se déroule du {{ period.start }} au {{ period.end }}. Il représente {{ hours }} heures de "
         "formation pratique pour chaque apprenant.",
+        "{%p if partner_sites %}",
+        "Le site qualifiant signataire de la présente convention en accueille {{ site_hours }} heures ; les autres "
+        "heures se déroulent sur les sites partenaires nommés au préambule.",
+        "{%p endif %}",
     ]),
     ("Article 3 — {% if " + TEAM + " %}Équipe d'apprenants{% else %}Apprenant{% endif %}", [
         "{% if " + TEAM + " %}L'équipe compte {{ team|length }} apprenants ({{ tracks }}) :"
@@ -167,6 +173,15 @@ def build() -> bytes:
         "{{ referent.phone }}{% endif %}){% endif %}, ci-après « {{ words.host_the }} » ;")
     document.add_paragraph("Et {% if " + TEAM + " %}les apprenants nommés{% else %}l'apprenant nommé{% endif %} "
                            "à l'article 3.")
+    # A multi-site placement (« stage pluri-institutionnel »): each host signs its own convention.
+    document.add_paragraph("{%p if partner_sites %}")
+    document.add_paragraph(
+        "Ce stage pluri-institutionnel réunit, autour de la thématique « {{ theme }} », {{ words.host_the }} "
+        "signataire et {% for s in partner_sites %}{{ s.name }}{% if s.city %} ({{ s.city }}){% endif %}, qui "
+        "accueille {{ s.hours }} heures{% if s.referent %} avec pour référent {{ s.referent }}{% endif %}"
+        "{% if not loop.last %} ; {% endif %}{% endfor %}. Chaque site qualifiant signe sa propre convention "
+        "pour la part du stage qu'il accueille.")
+    document.add_paragraph("{%p endif %}")
     _articles(document, ARTICLES)
     _loop_table(document, ["Nom", "Prénom", "Filière"],
                 ["{{ m.last_name }}", "{{ m.first_name }}", "{{ m.track_label }}"], "for m in team")

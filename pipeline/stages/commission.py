@@ -18,13 +18,14 @@ from schemas.fields import field_meta
 
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
-from ..io.normalise import clean_text, fold, parse_integer
+from ..io.normalise import clean_text, fold, parse_datetime, parse_integer, parse_number
 from ..io.readers import read_table
 from ..io import fr
 from ..io import tracks as track_words
 from ..io.validation import row_key
 from .eligibility import as_list
 from .eligibility_report import DECISION_FACTS, DECISION_INPUTS
+from .terms import DECIDED_TERMS
 
 DECISION_KEY = "decisions"
 
@@ -57,7 +58,7 @@ class CommissionResult:
 
 def header_labels() -> dict[str, str]:
     """Field → column label of the decision sheet (as :func:`eligibility_report.decision_sheets` writes it)."""
-    labels = {name: field_meta(name).label for name in DECISION_FACTS + DECISION_INPUTS}
+    labels = {name: field_meta(name).label for name in DECISION_FACTS + DECISION_INPUTS + DECIDED_TERMS}
     labels.update({"team_min": "Effectif minimum proposé", "team_max": "Effectif maximum proposé",
                    "tracks": "Filières proposées"})
     return labels
@@ -130,7 +131,8 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
         records.append({"project_code": code, "decision_code": decision, "decision": vocab["decisions"].get(decision, raw_decision),
                         "decided_team_min": low, "decided_team_max": high,
                         "tracks_open": open_codes or [],
-                        "trainer": trainer, "motivation": motivation, "source_row": line})
+                        "trainer": trainer, "motivation": motivation, "source_row": line,
+                        **read_terms(lambda name, r=row: cell(r, name), columns, where, errors)})
     missing = [c for c in known.index if c not in seen]
     errors += [f"projet {c} absent du classeur (toutes les lignes du dossier doivent y figurer)" for c in missing]
     if errors:
@@ -144,6 +146,28 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
     merged["decided_team_min"] = merged["decided_team_min"].astype("Int64")
     merged["decided_team_max"] = merged["decided_team_max"].astype("Int64")
     return CommissionResult(decisions=merged, warnings=warnings(merged, edition))
+
+
+def read_terms(cell, columns: dict, where: str, errors: list[str]) -> dict:
+    """The commission's own terms for an offer (hours, start, end), from the optional columns of the workbook
+    (``commission.decided_terms``); an empty cell keeps the offer's. Unreadable values are ``errors``."""
+    out = {}
+    for name in DECIDED_TERMS:
+        if name not in columns:
+            continue
+        text = cell(name).strip()
+        if field_meta(name).type == "datetime":
+            value, why = parse_datetime(text, TERM_DATE_FORMATS) if text else (None, None)
+            value = pd.Timestamp(value) if value is not None else pd.NaT
+        else:
+            value, why = parse_number(text) if text else (None, None)
+        if why:
+            errors.append(f"{where}, colonne « {field_meta(name).label} » : {why}")
+        out[name] = value
+    return out
+
+
+TERM_DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
 
 
 def warnings(table: pd.DataFrame, edition: Edition) -> list[str]:

@@ -18,6 +18,7 @@ from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from . import STAGE_TEMPLATES
 from .commission import CommissionResult, places_by_track
+from . import sites, terms
 from .eligibility import as_list
 
 RETAINED_COLUMNS = ["project_code", "title", "structure_name", "city", "departement", "decided_team_min",
@@ -103,6 +104,11 @@ def write_notifications(result: CommissionResult, edition: Edition, outbox: Path
     return summary
 
 
+def _text(value) -> str:
+    """A text of the catalogue: empty when the form did not ask it (a missing value, never « nan »)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     """The catalogue published to learners: retained projects only, no learner data, no referent contact."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(STAGE_TEMPLATES)), autoescape=True,
@@ -110,11 +116,21 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     types, competences = edition.labels("structure_types"), edition.labels("competences")
     projects = []
     for row in catalogue_order(result.retained).itertuples():
+        record = row._asdict()
+        own = terms.offer_terms(record, edition)
+        hosts = sites.sites(record, own.hours)
         projects.append({
+            "dates": f"du {fr.day(own.start)} au {fr.day(own.end)}",
+            "hours": f"{html.display(own.hours)} heures" if own.hours is not None else "",
+            "theme": str(record.get("theme") or "") if len(hosts) > 1 else "",
+            "sites": [{"name": h.structure_name, "city": h.city or "",
+                       "hours": f"{html.display(h.hours)} h" if h.hours is not None else ""} for h in hosts]
+            if len(hosts) > 1 else [],
             "code": row.project_code, "title": row.title, "structure": row.structure_name,
             "structure_type": types.get(row.structure_type, row.structure_type or ""),
-            "place": f"{row.city or ''} ({row.departement or '?'})", "public": row.public or "", "mediation": row.mediation or "",
-            "description": row.description or "", "issue": row.issue or "", "challenges": row.challenges or "",
+            "place": f"{_text(row.city)} ({_text(row.departement) or '?'})", "public": _text(row.public),
+            "mediation": _text(row.mediation), "description": _text(row.description), "issue": _text(row.issue),
+            "challenges": _text(row.challenges),
             "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
             "tracks": track_words.phrase(as_list(row.tracks_open)),
             "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
@@ -129,8 +145,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
     return env.get_template("catalogue.html.j2").render(
         edition_title=edition.title, edition_name=edition.name, css=REPORT_CSS.read_text(encoding="utf-8"),
         projects=projects, places=places, intro=intro,
-        provenance=public_footer_html(edition, edition.params.stage("commission"), "commission/catalogue.html"),
-        dates=f"du {fr.day(edition.when('start'))} au {fr.day(edition.when('end'))}")
+        provenance=public_footer_html(edition, edition.params.stage("commission"), "commission/catalogue.html"))
 
 
 # --- report fragments ---------------------------------------------------------------------------------

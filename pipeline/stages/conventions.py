@@ -40,7 +40,9 @@ from ..io.normalise import clean_text, fold, parse_datetime
 from ..io.readers import read_table
 from ..io.validation import row_key
 from ..io.workbook import Sheet
+from . import sites as offer_sites
 from .eligibility import as_list
+from .terms import offer_terms
 
 TRACKING_KEY = "tracking"  # followup_files.tracking in params.yaml: the filled workbook in the follow-up folder
 DEFAULT_TEMPLATE = STAGE_TEMPLATES / "convention.docx"
@@ -53,7 +55,8 @@ SIGNATORIES: dict[str, tuple[str, str]] = {
     "school_signed": ("Signature de l'établissement de formation", "l'établissement de formation"),
     "learners_signed": ("Signature des apprenants (dernier signataire)", "les apprenants"),
 }
-TRACKING_LABELS = {"learners": "Apprenants", "notes": "Observations", "deadline": "Date limite des signatures"}
+TRACKING_LABELS = {"convention": "Convention", "learners": "Apprenants", "notes": "Observations",
+                   "deadline": "Date limite des signatures"}
 TRACKING_FACTS = ["project_code", "title", "structure_name", "referent_name", "trainer", "learners"]
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y",
@@ -183,26 +186,28 @@ def learner_starts(edition: Edition, outcomes: pd.DataFrame | None) -> dict[str,
     return {str(r.learner_id): pd.Timestamp(r.start_date).date() for r in placed.itertuples()}
 
 
-def periods(edition: Edition, assignment: pd.DataFrame, outcomes: pd.DataFrame | None) -> dict[str, tuple[date, date]]:
+def periods(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame,
+            outcomes: pd.DataFrame | None) -> dict[str, tuple[date, date]]:
     """Per opened project: the first day (its earliest learner's start) and the last day (its latest learner's
-    end), each defaulting to the edition's calendar."""
-    start, end = edition.when("start").date(), edition.when("end").date()
+    end), each defaulting to the offer's own period (:func:`pipeline.stages.terms.offer_terms`: decided by the
+    commission, else the form's, else the edition's calendar)."""
     starts = learner_starts(edition, outcomes)
     ends = {} if outcomes is None or not len(outcomes) else {
         str(r.learner_id): pd.Timestamp(r.end_date).date() for r in outcomes[outcomes["end_date"].notna()].itertuples()}
+    terms = {str(row["project_code"]): offer_terms(row, edition) for row in opened(projects, assignment).to_dict("records")}
     out = {}
     for code, group in assignment.groupby("project_code", sort=True):
-        ids = [str(i) for i in group["learner_id"]]
-        out[str(code)] = (min(starts.get(i, start) for i in ids), max(ends.get(i, end) for i in ids))
+        ids, own = [str(i) for i in group["learner_id"]], terms[str(code)]
+        out[str(code)] = (min(starts.get(i, own.start) for i in ids), max(ends.get(i, own.end) for i in ids))
     return out
 
 
-def deadlines(edition: Edition, config: ConventionSettings, assignment: pd.DataFrame,
+def deadlines(edition: Edition, config: ConventionSettings, projects: pd.DataFrame, assignment: pd.DataFrame,
               outcomes: pd.DataFrame | None) -> dict[str, date]:
     """Per opened project, the last day its convention may be signed: ``min_lead_days`` before the first day
-    of ITS learners (each learner's own start date when the edition reads placements)."""
+    of ITS placement (each learner's own start date when the edition reads placements, else the offer's)."""
     return {code: first - timedelta(days=config.min_lead_days)
-            for code, (first, _) in periods(edition, assignment, outcomes).items()}
+            for code, (first, _) in periods(edition, projects, assignment, outcomes).items()}
 
 
 # --- teams ----------------------------------------------------------------------------------------------
@@ -259,7 +264,10 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
     """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``).
     ``period``: the convention's own first and last days (default: the edition's calendar)."""
     config = config or settings(edition)
-    first, last = period or (edition.when("start").date(), edition.when("end").date())
+    terms = offer_terms(project, edition)
+    listed = offer_sites.sites(project, terms.hours)
+    host = next((s for s in listed if s.number == int(project.get("site_number") or 1)), listed[0])
+    first, last = period or (terms.start, terms.end)
     signatories = [who for key, _, who, kind in config.documents if kind == "signature"]
     school = edition.section("school")
     tracks = edition.labels("tracks")
@@ -270,10 +278,18 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
         "edition_title": _text(edition.title),
         "school": {"name": _text(school.get("name")), "address": _text(school.get("address")),
                    "email": _text(school.get("email"))},
-        "partner": {"name": _text(project.get("structure_name")), "address": _text(project.get("address")),
-                    "postcode": _text(project.get("postcode")), "city": _text(project.get("city"))},
-        "referent": {"name": _text(project.get("referent_name")), "function": _text(project.get("referent_function")),
-                     "email": _text(project.get("referent_email")), "phone": _text(project.get("referent_phone"))},
+        "partner": {"name": _text(host.structure_name), "address": _text(host.address),
+                    "postcode": _text(host.postcode), "city": _text(host.city)},
+        "referent": {"name": _text(host.referent_name),
+                     "function": _text(project.get("referent_function")) if host.number == 1 else "",
+                     "email": _text(host.referent_email),
+                     "phone": _text(project.get("referent_phone")) if host.number == 1 else ""},
+        # a multi-site placement (« stage pluri-institutionnel »): the theme, this host's share of the hours,
+        # the partner sites (empty for a single site)
+        "theme": _text(project.get("theme")) or _text(project.get("title")),
+        "site_hours": _number(host.hours),
+        "partner_sites": [{"name": _text(s.structure_name), "city": _text(s.city), "referent": _text(s.referent_name),
+                           "hours": _number(s.hours)} for s in listed if s.number != host.number],
         "project": {"code": _text(project.get("project_code")), "title": _text(project.get("title")),
                     "planned_hours": _number(project.get("hours"))},
         "trainer": _text(project.get("trainer")),
@@ -283,7 +299,7 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
         "competences": [{"code": c, "label": _text(competences.get(c, ""))}
                         for c in ordered_competences(project.get("competences"), competences)],
         "period": {"start": french_date(first), "end": french_date(last)},
-        "hours": _number(config.hours),
+        "hours": _number(terms.hours),
         "deadline": french_date(first - timedelta(days=config.min_lead_days)),
         "words": dict(config.words),
         "signature_order": dict(config.words).get("signature_order") or ", puis ".join(signatories),
@@ -317,23 +333,36 @@ def render_convention(project: Mapping, team: pd.DataFrame, edition: Edition,
     return stable_zip.stabilise(buffer.getvalue())
 
 
-def convention_file_name(project_code: str) -> str:
-    return f"convention_{project_code}.docx"
+def convention_file_name(convention_id: str) -> str:
+    return f"convention_{convention_id}.docx"
+
+
+def conventions_to_sign(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
+    """One row per convention: each opened project's, or for a multi-site offer one per host structure
+    (its share of the hours, the others named as partner sites), keyed by ``convention_id``."""
+    return offer_sites.per_site(opened(projects, assignment))
 
 
 def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
                edition: Edition, outcomes: pd.DataFrame | None = None) -> dict[str, bytes]:
-    """``{file name: DOCX bytes}``, one convention per opened project (its period from its learners' own
-    dates when the edition reads placements)."""
+    """``{file name: DOCX bytes}``, one convention per opened project and host site (its period from its
+    learners' own dates when the edition reads placements, else the offer's own)."""
     config = settings(edition)
     team = team_table(assignment, roster)
-    spans = periods(edition, assignment, outcomes)
-    return {convention_file_name(row["project_code"]): render_convention(row, team[team["project_code"] == row["project_code"]],
-                                                                          edition, config, spans[row["project_code"]])
-            for row in opened(projects, assignment).to_dict("records")}
+    spans = periods(edition, projects, assignment, outcomes)
+    return {convention_file_name(row["convention_id"]): render_convention(row, team[team["project_code"] == row["project_code"]],
+                                                                           edition, config, spans[row["project_code"]])
+            for row in conventions_to_sign(projects, assignment).to_dict("records")}
 
 
 # --- the tracking workbook -------------------------------------------------------------------------------
+def tracking_facts(conventions: pd.DataFrame) -> list[str]:
+    """The fixed columns of the tracking workbook; a « Convention » column first when an offer has several
+    sites (each host signs its own convention, so a project has one row per site)."""
+    several = "site_count" in conventions and bool((conventions["site_count"] > 1).any())
+    return (["convention"] if several else []) + TRACKING_FACTS
+
+
 def tracking_labels(config: ConventionSettings | None = None) -> dict[str, str]:
     labels = {name: field_meta(name).label for name in TRACKING_FACTS if name != "learners"}
     documents = (config or ConventionSettings(hours=0)).signatories
@@ -346,22 +375,27 @@ def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: E
     editable; with per-learner start dates (placements), each row's own deadline."""
     config = settings(edition)
     documents = config.signatories
-    frame = opened(projects, assignment).copy()
+    frame = conventions_to_sign(projects, assignment)
     counts = assignment["project_code"].value_counts()
     frame["learners"] = frame["project_code"].map(counts).astype(int)
-    own = bool(learner_starts(edition, outcomes))
-    facts = TRACKING_FACTS + (["deadline"] if own else [])
+    days = deadlines(edition, config, projects, assignment, outcomes)
+    own = bool(learner_starts(edition, outcomes)) or len(set(days.values())) > 1
+    frame = frame.assign(structure_name=frame["host_structure_name"], referent_name=frame["host_referent_name"])
+    frame = frame.rename(columns={"convention_id": "convention"})
+    facts = tracking_facts(frame) + (["deadline"] if own else [])
     if own:
-        frame["deadline"] = frame["project_code"].map(deadlines(edition, config, assignment, outcomes)).map(fr.day)
+        frame["deadline"] = frame["project_code"].map(days).map(fr.day)
     for name in [*documents, "notes"]:
         frame[name] = None
     frame = frame[facts + [*documents, "notes"]]
     order = " → ".join(label for _, label in documents.values())
+    common = min(days.values()) if days else deadline(edition, config)
     when = (f"Chaque convention doit être entièrement signée au plus tard à la date de sa colonne « "
-            f"{TRACKING_LABELS['deadline']} » ({config.min_lead_days} jour(s) avant le début du stage de son apprenant)."
+            f"{TRACKING_LABELS['deadline']} » ({config.min_lead_days} jour(s) avant le début de son stage)."
             if own else
-            f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(deadline(edition, config))} "
-            f"({config.min_lead_days} jour(s) avant le début du stage, le {fr.day(edition.when('start'))}).")
+            f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(common)} "
+            f"({config.min_lead_days} jour(s) avant le début du stage, le "
+            f"{fr.day(common + timedelta(days=config.min_lead_days))}).")
     default = config.documents == ConventionSettings.documents
     guide = pd.DataFrame({"guide": [
         ("Saisissez dans chaque colonne « Signature … » la date à laquelle ce signataire a signé la convention "
@@ -462,7 +496,7 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
     config = settings(edition)
     SIGNATORIES = config.signatories  # noqa: N806 (the documents of this edition, in order)
     last_day = deadline(edition, config)
-    own_days = deadlines(edition, config, assignment, outcomes)
+    own_days = deadlines(edition, config, projects, assignment, outcomes)
     raw = read_table(path, limits=edition.params.data.get("limits"), display_name=path.name)
     labels = tracking_labels(config)
     by_label = {fold(label): name for name, label in labels.items()}
@@ -471,12 +505,18 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
     if absent:
         raise TrackingWorkbookError("Colonnes absentes du classeur de suivi : " + ", ".join(f"« {a} »" for a in absent),
                                     file=path.name, hint="Repartez du classeur suivi_conventions.xlsx généré par l'étape Conventions")
-    known = opened(projects, assignment).set_index("project_code")
+    known = conventions_to_sign(projects, assignment).set_index("convention_id")
+    key = "convention" if "convention" in tracking_facts(known) else "project_code"
+    if key not in columns:
+        raise TrackingWorkbookError(f"Colonne « {labels[key]} » absente du classeur de suivi (une convention par site "
+                                    "qualifiant)", file=path.name,
+                                    hint="Repartez du classeur suivi_conventions.xlsx généré par l'étape Conventions")
     opens = _opening(edition)
     errors, warnings, records, seen = [], [], [], {}
     for row, line in zip(raw.rows, raw.row_numbers):
-        code = row[columns["project_code"]].strip()
-        where, error = row_key(code, line, known.index, seen, "projet inconnu (aucune convention pour ce projet)")
+        code = row[columns[key]].strip()
+        where, error = row_key(code, line, known.index, seen, "projet inconnu (aucune convention pour ce projet)"
+                               if key == "project_code" else "convention inconnue (aucune convention de ce code)")
         if error:
             errors.append(error)
             continue
@@ -490,17 +530,18 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
                                 f"des conventions le {fr.day(opens)} : vérifiez l'année saisie")
             dates[name] = value
         notes = clean_text(row[columns["notes"]], multiline=True)[0] if "notes" in columns else None
-        records.append({"project_code": code, "title": known.loc[code, "title"],
-                        "structure_name": known.loc[code, "structure_name"], **dates,
-                        **signature_status(dates, own_days.get(code, last_day), config), "notes": notes,
-                        "deadline": own_days.get(code, last_day), "source_row": line})
-    errors += [f"projet {c} absent du classeur (chaque convention doit y avoir sa ligne)"
-               for c in known.index if c not in seen]
+        project = known.loc[code, "project_code"]
+        records.append({"project_code": project, "convention": code, "title": known.loc[code, "title"],
+                        "structure_name": known.loc[code, "host_structure_name"], **dates,
+                        **signature_status(dates, own_days.get(project, last_day), config), "notes": notes,
+                        "deadline": own_days.get(project, last_day), "source_row": line})
+    errors += [f"{'projet' if key == 'project_code' else 'convention'} {c} absent(e) du classeur (chaque convention "
+               "doit y avoir sa ligne)" for c in known.index if c not in seen]
     if errors:
         raise TrackingWorkbookError(
             f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s)", problems=errors,
             file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
-    table = pd.DataFrame(records).sort_values("project_code").reset_index(drop=True)
+    table = pd.DataFrame(records).sort_values(["project_code", "convention"]).reset_index(drop=True)
     return ConventionsResult(conventions=table, deadline=last_day, warnings=warnings)
 
 
@@ -516,4 +557,4 @@ def ingest(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame,
 
 def messages(result: ConventionsResult) -> list[str]:
     """One French line per convention that needs attention, for the report."""
-    return [f"{r.project_code} ({r.structure_name}) : {r.details}" for r in result.problems.itertuples()]
+    return [f"{r.convention} ({r.structure_name}) : {r.details}" for r in result.problems.itertuples()]

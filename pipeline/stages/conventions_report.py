@@ -20,7 +20,7 @@ from ..io.workbook import Sheet, write_workbook
 from . import conventions
 
 TRACKING_FILE = "suivi_conventions.xlsx"  # the generated workbook (outputs); its filled copy: followup_files.tracking
-LABELS = {"project_code": "Code projet", "structure_name": "Structure", "status": "État", "details": "Ce qui manque ou ne va pas",
+LABELS = {"project_code": "Code projet", "convention": "Convention", "structure_name": "Structure", "status": "État", "details": "Ce qui manque ou ne va pas",
           "late": "En retard", "out_of_order": "Dans le désordre"}
 
 
@@ -38,7 +38,7 @@ def run(edition: Edition, retained: pd.DataFrame, assignment: pd.DataFrame, rost
     write_workbook(out / TRACKING_FILE, conventions.tracking_sheets(retained, assignment, edition, outcomes))
     path = tracking_path(edition)
     result = conventions.read_tracking(path, edition, retained, assignment, outcomes) if path.exists() else None
-    opened = conventions.opened(retained, assignment)
+    opened = conventions.conventions_to_sign(retained, assignment)
     documents = len(conventions.settings(edition).documents)
     metrics = result.metrics if result else {"conventions": len(opened), "fully_signed": 0, "missing": len(opened),
                                              "signatures_missing": documents * len(opened), "late": 0, "out_of_order": 0,
@@ -74,5 +74,7 @@ def problems_block(result: conventions.ConventionsResult | None) -> str:
 def table_block(result: conventions.ConventionsResult | None) -> str:
     if result is None:
         return ""
-    cols = [c for c in ["project_code", "structure_name", "status", "late", "out_of_order", "details"] if c in result.conventions]
+    several = bool((result.conventions["convention"] != result.conventions["project_code"]).any())
+    cols = [c for c in ["convention" if several else "project_code", "structure_name", "status", "late", "out_of_order",
+                        "details"] if c in result.conventions]
     return html.table(result.conventions[cols], labels=LABELS)

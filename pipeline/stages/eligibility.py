@@ -10,17 +10,18 @@ a two-site placement) is a change of parameters, not of code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 import pandas as pd
 
-from schemas.fields import field_meta
+from schemas.fields import all_fields, field_meta
 
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
 from ..io import fr
 from ..io.html import display
+from . import sites
 
 PASS, FAIL, REVIEW, INDICATOR, QUESTION = "pass", "fail", "review", "indicator", "question"
 KINDS = ("hard", "indicator", "judgement")
@@ -78,6 +79,33 @@ def load_rules(edition: Edition) -> list[Rule]:
         rules.append(Rule(id=rule_id, kind=kind, check=check, label=spec.pop("label", rule_id),
                           source=spec.pop("source", ""), params=spec))
     return rules
+
+
+# Checks reading one field named by the rule's ``field:`` (any field of the projects table).
+FIELD_CHECKS = ("allowed_values", "min_count", "max_value", "min_value", "range", "exact_value", "date_window")
+PARAMETERS = {"min_value": ("min",), "range": ("min", "max"), "exact_value": ("value",),
+              "date_window": ("from_key", "to_key"), "max_value": ("max",)}
+
+
+def check_fields(edition: Edition, rules: list[Rule], projects: pd.DataFrame) -> None:
+    """Every rule on a field names a field of the projects table that this edition maps, with its parameters."""
+    where = f"inputs/{edition.name}/edition.yaml"
+    known = all_fields()
+    for rule in rules:
+        missing = [p for p in PARAMETERS.get(rule.check, ()) if rule.params.get(p) in (None, "")]
+        if missing:
+            raise ConfigError(f"Règle « {rule.id} » : paramètre(s) {', '.join(missing)} absent(s) pour le contrôle "
+                              f"« {rule.check} »", file=where)
+        if rule.check not in FIELD_CHECKS:
+            continue
+        field = rule.params.get("field")
+        if field not in known:
+            raise ConfigError(f"Règle « {rule.id} » : champ « {field} » inconnu", file=where,
+                              hint="Les champs sont décrits dans schemas/fields.yaml (clé field: de la règle)")
+        if field not in projects.columns:
+            raise ConfigError(f"Règle « {rule.id} » : le champ « {field} » ({known[field].label}) n'est pas dans la "
+                              "correspondance de l'édition", file=where,
+                              hint=f"Ajoutez-le sous projects.fields de inputs/{edition.name}/mapping.yaml ou retirez la règle")
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -163,6 +191,105 @@ def check_max_value(row, rule: Rule, ctx: "Context") -> Verdict:
     return Verdict(PASS, f"{_num(value, unit)} prévues (maximum {_num(maximum, unit)})")
 
 
+def _value_text(value, field: str, unit: str) -> str:
+    """A value as the reason shows it: a date in French, a number with its unit."""
+    if field_meta(field).type == "datetime":
+        return fr.day(value)
+    return _num(value, unit) if unit or isinstance(value, (int, float)) else str(value)
+
+
+def _bound(rule: Rule, key: str, field: str, ctx: "Context"):
+    """A bound of a rule: a number, or for a date field an ISO date (``2026-03-01``) or a calendar key."""
+    raw = rule.params[key]
+    if field_meta(field).type != "datetime":
+        return float(raw)
+    try:
+        return pd.Timestamp(datetime.fromisoformat(str(raw)))
+    except ValueError:
+        return pd.Timestamp(ctx.edition.when(str(raw)))
+
+
+def _compare(value, field: str):
+    return pd.Timestamp(value) if field_meta(field).type == "datetime" else float(value)
+
+
+def _measured(row, rule: Rule):
+    """``(field, unit, value)`` of a rule on one field, ``value`` None when missing."""
+    field, unit = rule.params["field"], rule.params.get("unit", "")
+    value = row[field]
+    return field, unit, None if _missing(value) else value
+
+
+def _absent(field: str) -> Verdict:
+    return Verdict(REVIEW, f"{field_meta(field).label.lower()} non renseigné(e)")
+
+
+def check_min_value(row, rule: Rule, ctx: "Context") -> Verdict:
+    field, unit, value = _measured(row, rule)
+    if value is None:
+        return _absent(field)
+    low = _bound(rule, "min", field, ctx)
+    shown, low_text = _value_text(value, field, unit), _value_text(low, field, unit)
+    if _compare(value, field) < _compare(low, field):
+        return Verdict(FAIL, f"{field_meta(field).label} : {shown}, minimum {low_text}")
+    return Verdict(PASS, f"{field_meta(field).label} : {shown} (minimum {low_text})")
+
+
+def check_range(row, rule: Rule, ctx: "Context") -> Verdict:
+    field, unit, value = _measured(row, rule)
+    if value is None:
+        return _absent(field)
+    low, high = _bound(rule, "min", field, ctx), _bound(rule, "max", field, ctx)
+    shown = _value_text(value, field, unit)
+    span = f"de {_value_text(low, field, unit)} à {_value_text(high, field, unit)}"
+    if not _compare(low, field) <= _compare(value, field) <= _compare(high, field):
+        return Verdict(FAIL, f"{field_meta(field).label} : {shown}, hors de l'intervalle de l'appel ({span})")
+    return Verdict(PASS, f"{field_meta(field).label} : {shown} ({span})")
+
+
+def check_exact_value(row, rule: Rule, ctx: "Context") -> Verdict:
+    field, unit, value = _measured(row, rule)
+    if value is None:
+        return _absent(field)
+    expected = rule.params["value"]
+    if field_meta(field).type in ("number", "integer"):
+        same = abs(float(value) - float(expected)) <= float(rule.params.get("tolerance", 0))
+    else:
+        same = str(value) == str(expected)
+    shown, wanted = _value_text(value, field, unit), _value_text(expected, field, unit)
+    if same:
+        return Verdict(PASS, f"{field_meta(field).label} : {shown}, comme attendu")
+    return Verdict(FAIL, f"{field_meta(field).label} : {shown} ; l'appel demande exactement {wanted}")
+
+
+def check_date_window(row, rule: Rule, ctx: "Context") -> Verdict:
+    """A date field between two calendar keys of the edition (both days included)."""
+    field = rule.params["field"]
+    value = row[field]
+    if _missing(value):
+        return _absent(field)
+    first, last = ctx.edition.when(rule.params["from_key"]), ctx.edition.when(rule.params["to_key"])
+    day = pd.Timestamp(value).normalize()
+    span = f"du {fr.day(first)} au {fr.day(last)}"
+    name = field_meta(field).label
+    if pd.Timestamp(first).normalize() <= day <= pd.Timestamp(last).normalize():
+        return Verdict(PASS, f"{name} : {fr.day(value)}, dans la période de l'édition ({span})")
+    return Verdict(FAIL, f"{name} : {fr.day(value)}, hors de la période de l'édition ({span})")
+
+
+def check_site_shares(row, rule: Rule, ctx: "Context") -> Verdict:
+    """The sites of a multi-site offer make a whole: each named, their shares of hours adding up."""
+    listed = sites.sites(row)
+    if len(listed) == 1:
+        return Verdict(PASS, "un seul site qualifiant")
+    problems = sites.share_problems(row)
+    shares = " ; ".join(f"{s.structure_name or '?'} {_num(s.hours, 'h') if s.hours is not None else '?'}"
+                        for s in listed)
+    if problems:
+        return Verdict(FAIL, f"{len(listed)} sites ({shares}) : " + " ; ".join(problems))
+    return Verdict(PASS, f"{len(listed)} sites qualifiants ({shares})")
+
+
 def check_referent(row, rule: Rule, ctx: "Context") -> Verdict:
     name, available = row["referent_name"], row["referent_available"]
     if _missing(name):
@@ -214,6 +341,11 @@ CHECKS: dict[str, Callable] = {
     "min_count": check_min_count,
     "team_size": check_team_size,
     "max_value": check_max_value,
+    "min_value": check_min_value,
+    "range": check_range,
+    "exact_value": check_exact_value,
+    "date_window": check_date_window,
+    "site_shares": check_site_shares,
     "referent": check_referent,
     "deadline": check_deadline,
     "hours_per_learner": check_hours_per_learner,
@@ -242,6 +374,7 @@ def hours_per_learner(projects: pd.DataFrame) -> dict[str, float]:
 def evaluate(edition: Edition, projects: pd.DataFrame) -> EligibilityResult:
     """Every rule for every project; status from the hard rules only."""
     rules = load_rules(edition)
+    check_fields(edition, rules, projects)
     words = edition.vocabulary["rule_results"]
     statuses = edition.vocabulary["eligibility_status"]
     ctx = Context(edition=edition, hours_per_learner=hours_per_learner(projects))

@@ -14,6 +14,7 @@ from ..contract.config import Edition
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from .eligibility import EligibilityResult, as_list
+from .terms import decided_terms
 
 STATUS_ORDER = {"eligible": 0, "review": 1, "not_eligible": 2}
 DECISION_FACTS = ["project_code", "structure_name", "city", "departement", "title", "eligibility_status",
@@ -69,15 +70,16 @@ def decision_sheets(result: EligibilityResult, edition: Edition) -> list[Sheet]:
     vocab = edition.vocabulary
     trainers = list(edition.section("commission").get("trainers") or [])
     table = ordered(result)
+    inputs = DECISION_INPUTS + decided_terms(edition)
     frame = table[DECISION_FACTS].reset_index(drop=True).copy()
-    for name in DECISION_INPUTS:
+    for name in inputs:
         frame[name] = None
     decisions = list(vocab["decisions"].values())
     tracks = track_words.choices(edition.tracks)
     sheet = Sheet("Décisions", frame, labels={"team_min": "Effectif minimum proposé", "team_max": "Effectif maximum proposé",
                                               "tracks": "Filières proposées"},
                   dropdowns={"decision": decisions, "tracks_open": tracks, "trainer": trainers},
-                  editable=DECISION_INPUTS, whole_numbers={"decided_team_min": (1, 50), "decided_team_max": (1, 50)},
+                  editable=inputs, whole_numbers={"decided_team_min": (1, 50), "decided_team_max": (1, 50)},
                   fills={"eligibility_status": vocab.get("result_colours", {})})
     guide = pd.DataFrame({"column": [
         "Décision de la commission", "Effectif minimum / maximum retenu", "Filières ouvertes", "Formateur référent",
@@ -91,6 +93,10 @@ def decision_sheets(result: EligibilityResult, edition: Edition) -> list[Sheet]:
         "(elle est reprise dans le courriel au partenaire).",
         f"Enregistrer le classeur au format .xlsx sous le nom prévu dans inputs/{edition.name}/ puis relancer stagesco.",
     ]})
+    if decided_terms(edition):
+        guide.loc[len(guide)] = ["Volume horaire, début et fin retenus",
+                                 "Facultatifs : laisser vide pour garder ceux de l'offre ; un nombre d'heures, des dates "
+                                 "jj/mm/aaaa. Les conventions reprennent ces valeurs."]
     return [sheet, Sheet("Consignes", guide, labels={"column": "Colonne", "how": "Comment la remplir"})]
 
 

@@ -31,6 +31,9 @@ from ..contract.errors import ConfigError, StagescoError
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
 from ..io.workbook import Sheet
+from ..io import fr
+from ..io.html import display
+from . import sites, terms
 from .conventions import opened, ordered_competences, team_table
 
 EVALUATIONS_KEY = "evaluations"  # followup_files.evaluations in params.yaml: a folder of the follow-up folder
@@ -119,6 +122,7 @@ def evaluation_sheets(project: dict, team: pd.DataFrame, edition: Edition,
         ("Site qualifiant", project.get("structure_name") or ""),
         ("Référent", project.get("referent_name") or ""),
         ("Formateur référent", project.get("trainer") or ""),
+        *offer_rows(project, edition),
         ("Niveaux possibles", " ; ".join(config.levels)),
         ("Consigne", "Pour chaque apprenant et chaque compétence, choisissez un niveau dans la liste. "
                      "Ne modifiez ni les identifiants ni les en-têtes ; renvoyez le classeur à l'établissement "
@@ -129,6 +133,21 @@ def evaluation_sheets(project: dict, team: pd.DataFrame, edition: Edition,
               editable=codes + ["notes"]),
         Sheet("Projet", about, labels={"item": "Rubrique", "value": "Contenu"}),
     ]
+
+
+def offer_rows(project: dict, edition: Edition) -> list[tuple[str, str]]:
+    """What the référent must know of an offer beyond the edition's common terms: its own period and hours
+    when they differ from the edition's, and every site of a multi-site offer with its référent and share."""
+    own = terms.offer_terms(project, edition)
+    rows = []
+    if (own.start, own.end) != (edition.when("start").date(), edition.when("end").date()):
+        rows.append(("Période et volume horaire", f"du {fr.day(own.start)} au {fr.day(own.end)}, "
+                                                  f"{display(own.hours)} heures"))
+    listed = sites.sites(project, own.hours)
+    if len(listed) > 1:
+        rows.append(("Sites qualifiants", " ; ".join(
+            f"{s.structure_name} ({s.referent_name or 'référent non indiqué'}, {display(s.hours)} h)" for s in listed)))
+    return rows
 
 
 def blank_workbooks(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,

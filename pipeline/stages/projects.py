@@ -64,8 +64,10 @@ def ingest(edition: Edition) -> ProjectsResult:
     raw = read_table(path, header_rows=int(source.get("header_rows", 1)),
                      delimiter=str(source.get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
+    mapped = section.get("fields") or {}
     extras = {name: extra.meta for name, extra in extra_fields(edition, TABLE).items()}
-    metas = [m for m in table_fields(TABLE) if m.name not in DERIVED] + list(extras.values())
+    metas = [m for m in table_fields(TABLE) if m.name not in DERIVED and (not m.when_mapped or m.name in mapped)] \
+        + list(extras.values())
     required = [m.name for m in metas if m.required]
     dates_notes: list[str] = []
     sources = resolve(raw, section.get("fields") or {}, required, f"inputs/{edition.name}/{MAPPING_FILE}", dates_notes)
@@ -75,7 +77,7 @@ def ingest(edition: Edition) -> ProjectsResult:
     problems += [Problem(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     rejected_idx = sorted({p.index for p in problems})
     valid = frame.drop(index=rejected_idx)
-    projects, superseded, notes = deduplicate(valid, frame.loc[rejected_idx], raw)
+    projects, superseded, notes = deduplicate(valid, frame.loc[rejected_idx], raw, kept=set(mapped))
     rejected = pd.DataFrame(
         [{"source_row": raw.row_numbers[p.index], "column": p.column, "value": p.value, "reason": p.reason}
          for p in sorted(problems, key=lambda p: (raw.row_numbers[p.index], p.column))],
@@ -115,7 +117,7 @@ def normalise(raw: RawTable, sources: dict[str, FieldSource], metas, source_cfg:
         for i, text in enumerate(texts):
             if meta.type == "list":
                 value, reason = parse_multi(text, src.values, separators)
-            elif meta.name == "postcode":
+            elif meta.name == "postcode" or meta.name.endswith("_postcode"):
                 value, reason = clean_postcode(text)
             elif src.values:
                 value, reason = parse_choice(text, src.values)
@@ -202,9 +204,10 @@ def project_codes(keys: list[str], length: int = 4) -> dict[str, str]:
         length += 1
 
 
-def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable):
+def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable, kept: set[str] | None = None):
     """The latest valid submission of each project wins; earlier ones are superseded. A rejected
-    submission never replaces a valid one: the notes say when one was kept instead."""
+    submission never replaces a valid one: the notes say when one was kept instead. A field kept only
+    when mapped (``when_mapped`` in fields.yaml) is a column only if it is in ``kept``."""
     valid = valid.copy()
     valid["source_row"] = [raw.row_numbers[i] for i in valid.index]
     valid["_key"] = [project_key(r) for r in valid.itertuples()]
@@ -235,7 +238,7 @@ def deduplicate(valid: pd.DataFrame, rejected: pd.DataFrame, raw: RawTable):
             notes.append(f"La soumission rejetée de la ligne {raw.row_numbers[i]} n'a pas remplacé la version "
                          f"valide de la ligne {int(winner_by_key.loc[key, 'source_row'])} "
                          f"(projet {winner_by_key.loc[key, 'project_code']}).")
-    order = [m.name for m in table_fields(TABLE)]
+    order = [m.name for m in table_fields(TABLE) if not m.when_mapped or m.name in (kept or set())]
     order += [c for c in winners.columns if c not in order and c != "_key"]  # the edition's extra fields
     projects = winners.drop(columns="_key").sort_values(["source_row"]).reset_index(drop=True)[order]
     projects["source_row"] = projects["source_row"].astype("Int64")

@@ -19,7 +19,7 @@ from ..contract.config import Edition
 from ..io import fr
 from ..io.normalise import fold
 from ..repro.privacy import suppress, threshold
-from . import evaluation
+from . import evaluation, sites, terms
 
 UNRANKED = "hors choix"
 
@@ -67,8 +67,9 @@ def compute(edition: Edition, metrics: dict[str, dict], projects: pd.DataFrame, 
     m = metrics
     retained = retained[retained["decision_code"] == "retained"] if "decision_code" in retained else retained
     # a project's own hours, else the hours its convention states (conventions.hours of edition.yaml)
-    default_hours = float((edition.config.get("conventions") or {}).get("hours") or 0)
-    hours = {code: default_hours if pd.isna(h) else float(h) for code, h in zip(retained["project_code"], retained["hours"])}
+    # (terms.offer_terms: the commission's decided hours, else the form's, else the edition's)
+    default_hours = terms.default_hours(edition) or 0.0
+    hours = {row["project_code"]: terms.offer_terms(row, edition).hours or 0.0 for row in retained.to_dict("records")}
     learners = int(m["applications"]["learners"])
     top_level = evaluation.settings(edition).levels[-1]
     targeted = len(results)
@@ -80,8 +81,8 @@ def compute(edition: Edition, metrics: dict[str, dict], projects: pd.DataFrame, 
         "projects_retained": int(m["commission"]["retained"]),
         "projects_opened": int(m["assignment"]["projects_opened"]),
         "projects_closed": int(m["assignment"]["projects_closed"]),
-        "partners": _distinct(projects),
-        "partners_retained": _distinct(retained),
+        "partners": _distinct(sites.partner_structures(projects)),  # every site's structure is a partner
+        "partners_retained": _distinct(sites.partner_structures(retained)),
         "departements": int(retained["departement"].nunique()),
         "learners": learners,
         "training_hours": int(round(sum(hours.get(code, default_hours) for code in assignment["project_code"]))),
