@@ -100,7 +100,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: bool(AWAITING & set(getattr(item, "fixturenames", ()))))
 
 
-AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify"}
+AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify", "cnam_run", "askoria_run"}
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -170,26 +170,43 @@ def demo_run(request, tmp_path_factory) -> Path:
         JOBS["committed_verify"] = start_committed_verify(tmp_path_factory)
     if wanted(request.config, "journey") and "journey" not in JOBS:
         JOBS["journey"] = start_journey(tmp_path_factory)
+    for fixture in CAMPAIGN_RUNS:
+        if wanted(request.config, fixture) and fixture not in JOBS:
+            JOBS[fixture] = start_campaign_run(tmp_path_factory, fixture)
     root = copy_repo(tmp_path_factory.mktemp("repo"))
     result = stagesco(root, "run", "demo")
     assert "rapport : outputs/demo/projects/report.html" in result.stdout
     return root
 
 
+# The other demo campaigns, each run once for the tests that read it; started in the background by
+# ``demo_run`` when wanted, so that their runs go side by side with the demo's.
+CAMPAIGN_RUNS = {"cnam_run": "demo-cnam", "askoria_run": "demo-askoria"}
+
+
+def start_campaign_run(tmp_path_factory, fixture: str) -> tuple[Path, Job]:
+    edition = CAMPAIGN_RUNS[fixture]
+    root = copy_repo(tmp_path_factory.mktemp(edition))
+    return root, stagesco_job(root, "run", edition, log_dir=root.parent / f"{edition}-log")
+
+
+def campaign_run(tmp_path_factory, fixture: str) -> Path:
+    root, job = JOBS.pop(fixture, None) or start_campaign_run(tmp_path_factory, fixture)
+    result = job.result()
+    edition = CAMPAIGN_RUNS[fixture]
+    assert result.returncode == 0 and f"rapport : outputs/{edition}/quality/report.html" in result.stdout, \
+        result.stdout + result.stderr
+    return root
+
+
 @pytest.fixture(scope="session")
 def cnam_run(tmp_path_factory) -> Path:
     """One full run of the real pipeline on ``demo-cnam`` (individual placements, seed 004), in a temp copy."""
-    root = copy_repo(tmp_path_factory.mktemp("cnam"))
-    result = stagesco(root, "run", "demo-cnam")
-    assert "rapport : outputs/demo-cnam/quality/report.html" in result.stdout
-    return root
+    return campaign_run(tmp_path_factory, "cnam_run")
 
 
 @pytest.fixture(scope="session")
 def askoria_run(tmp_path_factory) -> Path:
     """One full run of the real pipeline on the ``demo-askoria`` edition (two-site placements, a mixed
     ES/ASS team, a six-day project), in a temp copy of the repository."""
-    root = copy_repo(tmp_path_factory.mktemp("askoria"))
-    result = stagesco(root, "run", "demo-askoria")
-    assert "rapport : outputs/demo-askoria/review/report.html" in result.stdout, result.stdout
-    return root
+    return campaign_run(tmp_path_factory, "askoria_run")
