@@ -130,13 +130,14 @@ class SessionPage:
             self.notice.value = f'<p class="sc-error"><strong>{escape(error.message)}</strong> — ' \
                                 f"{escape(error.hint or '')}</p>"
             return
-        self.notice.value = (f'<p class="sc-done">Adopté : {escape(self.trial.change.describe(self.who))} '
-                             f"(inscrit dans {escape(self.meeting.file.name)})</p>")
+        done = self.trial.change.describe(self.who)
         self.trial = None
         self.adopt_button.disabled = True
         self.result.value = ""
         self.reason.value = ""
-        self._refresh()
+        self._refresh()  # the page shows the new assignment before it says « Adopté »
+        self.notice.value = (f'<p class="sc-done">Adopté : {escape(done)} '
+                             f"(inscrit dans {escape(self.meeting.file.name)})</p>")
 
     def on_undo(self) -> None:
         try:
@@ -144,12 +145,15 @@ class SessionPage:
         except StagescoError as error:
             self.notice.value = f'<p class="sc-error"><strong>{escape(error.message)}</strong></p>'
             return
+        learner = self.meeting.file.labels["learner_id"]
+        if row and row.get(learner, "").strip() in self.who.codes:  # never the school's identifier on the page
+            row[learner] = self.who(row[learner].strip())
         text = " ; ".join(v for v in row.values() if v) if row else ""
-        self.notice.value = f'<p class="sc-done">Dernier ajustement annulé : {escape(text)}</p>'
         self.trial = None
         self.adopt_button.disabled = True
         self.result.value = ""
         self._refresh()
+        self.notice.value = f'<p class="sc-done">Dernier ajustement annulé : {escape(text)}</p>'
 
     def _refresh(self) -> None:
         self.current.value = render.current_block(self.meeting, self.who)

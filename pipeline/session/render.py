@@ -91,6 +91,9 @@ def trial_block(meeting: Meeting, trial: Trial, who: Names) -> str:
                            "Après": f"{m.after} ({_rank(meeting, m.rank_after)})", "Pourquoi": "\n".join(m.why)}
                           for m in trial.moves])
     count = fr.count(len(trial.moves), "apprenant change", "apprenants changent")
+    if trial.change.kind == "withdrawn" and trial.change.learner in meeting.solution.assignment:
+        left = meeting.solution.assignment[trial.change.learner]
+        status += html.paragraph(f"{who(trial.change.learner)} quitte le projet {left} (retrait) ; sa place se libère.")
     pending = "" if trial.explained or not trial.moves else \
         '<p class="sc-pending">Explications détaillées en cours de calcul…</p>'
     body = (f'<h4 class="sc-moves-title">{escape(count)} de projet</h4>'
