@@ -56,7 +56,8 @@ def main() -> int:
         sizes = assignment["project_code"].value_counts()
         maxima = dict(zip(retained["project_code"], retained["decided_team_max"]))
         full = [c for c in retained["project_code"] if sizes.get(c, 0) == maxima[c]]
-        opened = [c for c in retained["project_code"] if sizes.get(c, 0)]
+        pinned = set(pd.read_csv(root / "inputs/demo/ajustements.csv", sep=";", encoding="utf-8-sig")["Code projet"])
+        opened = [c for c in retained["project_code"] if sizes.get(c, 0) and c not in pinned]  # closable
         codes = pseudonyms(edition, sorted(assignment["learner_id"]))
         someone = assignment.sort_values("learner_id").iloc[0]
         other = next(c for c in opened if c != someone["project_code"])

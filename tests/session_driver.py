@@ -56,11 +56,11 @@ def try_change(page, kind: str, project: str | None, reason: str, *, learner: st
     page.fill(".sc-reason input", reason)
     page.press(".sc-reason input", "Tab")
     page.wait_for_timeout(200)  # the form's values reach the kernel
-    page.evaluate("() => { window.__previous = document.querySelector('.sc-result').innerText; }")
+    shown = "() => (document.querySelector('.sc-trial') || {dataset: {trial: 'aucun'}}).dataset.trial"
+    before = page.evaluate(shown)  # the page numbers its tries: wait for a new number, not a late update
     start = time.perf_counter()
-    page.click(".sc-try button, button.sc-try")
-    page.wait_for_function("() => document.querySelector('.sc-trial') && document.querySelector('.sc-result').innerText "
-                           "!== window.__previous", timeout=15_000)
+    page.click("button.sc-try")
+    page.wait_for_function(f"() => ({shown})() !== '{before}'", timeout=15_000)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "text": page.inner_text(".sc-result"),
             "moves": page.evaluate("() => Array.from(document.querySelectorAll('.sc-moves tbody tr'))"

@@ -97,6 +97,7 @@ def test_one_session_per_edition(tmp_path):
     EditionLock("demo", tmp_path).acquire().release()
 
 
+@pytest.mark.slow  # asks DVC for the status of a fresh copy
 def test_the_session_refuses_a_stale_edition(tmp_path):
     root = copy_repo(tmp_path / "repo")  # inputs, no run: every stage is to be run
     result = stagesco(root, "session", "demo", check=False)
@@ -109,6 +110,7 @@ def test_the_session_refuses_a_stale_edition(tmp_path):
 # ------------------------------------------------------------------------------------------ the meeting
 
 
+@pytest.mark.slow
 def test_a_meeting_in_the_browser_is_reproduced_by_the_pipeline(demo_run, tmp_path):
     from tests.person import browser
 

@@ -35,6 +35,7 @@ class SessionPage:
         self.meeting = meeting
         self.who = render.Names(meeting, show_names)
         self.trial: Trial | None = None
+        self.tries = 0
         projects = [(f"{r['project_code']} — {r['title']}", r["project_code"]) for r in meeting.project_rows()]
         learners = sorted(((self.who(lid), lid) for lid in meeting.learner_ids), key=lambda item: item[0])
         wide = dict(layout=w.Layout(width="40em"), style={"description_width": "7em"})  # one Layout per widget
@@ -111,15 +112,17 @@ class SessionPage:
     def on_try(self) -> None:
         self.notice.value = ""
         trial = self.trial = self.meeting.try_change(self.change())
-        self.result.value = render.trial_block(self.meeting, trial, self.who)
+        self.tries += 1
+        self.result.value = render.trial_block(self.meeting, trial, self.who, self.tries)
         self.adopt_button.disabled = not trial.possible
         if trial.possible and trial.moves:  # the detailed reasons follow, without holding the page
             threading.Thread(target=self._explain, args=(trial,), daemon=True).start()
 
     def _explain(self, trial: Trial) -> None:
+        number = self.tries
         self.meeting.explain_moves(trial)
         if self.trial is trial:
-            self.result.value = render.trial_block(self.meeting, trial, self.who)
+            self.result.value = render.trial_block(self.meeting, trial, self.who, number)
 
     def on_adopt(self) -> None:
         if self.trial is None:

@@ -76,11 +76,12 @@ def _rank(meeting: Meeting, rank: int) -> str:
     return rank_text(rank, meeting.ranks)
 
 
-def trial_block(meeting: Meeting, trial: Trial, who: Names) -> str:
-    head = f"<h3>Essai : {escape(trial.change.describe(who))}</h3>"
+def trial_block(meeting: Meeting, trial: Trial, who: Names, number: int = 1) -> str:
+    """A tried change (``number``: the how-manieth try of the session) beside the current assignment."""
+    head = f"<h3>Essai n° {number} : {escape(trial.change.describe(who))}</h3>"
     timing = f'<p class="sc-time">Calculé en {escape(fr.number(trial.seconds, 2))} s</p>'
     if not trial.possible:
-        return (f'<div class="sc-trial sc-impossible">{head}<p class="sc-message"><strong>{escape(trial.message)}'
+        return (f'<div class="sc-trial sc-impossible" data-trial="{number}">{head}<p class="sc-message"><strong>{escape(trial.message)}'
                 "</strong> :</p>" + html.bullets(trial.problems) + timing + "</div>")
     charts = (f'<div class="sc-side"><div><h4>Avant</h4>{rank_chart(trial.before)}'
               f'<p class="sc-before">{escape(profile_text(trial.before))}</p></div>'
@@ -98,7 +99,7 @@ def trial_block(meeting: Meeting, trial: Trial, who: Names) -> str:
         '<p class="sc-pending">Explications détaillées en cours de calcul…</p>'
     body = (f'<h4 class="sc-moves-title">{escape(count)} de projet</h4>'
             + html.table(moves, empty="Personne ne change de projet.", css_class="data sc-moves") + pending)
-    return f'<div class="sc-trial">{head}{charts}{status}{body}{timing}</div>'
+    return f'<div class="sc-trial" data-trial="{number}">{head}{charts}{status}{body}{timing}</div>'
 
 
 def adjustments_block(meeting: Meeting, who: Names) -> str:
