@@ -223,6 +223,12 @@ def cmd_assign(args) -> int:
     return 0
 
 
+def cmd_session(args) -> int:
+    from .session.server import serve
+
+    return serve(Edition.load(args.edition, project_root()), port=args.port, show_names=args.names)
+
+
 def cmd_kernel(args) -> int:
     from .contract.kernel import ensure_kernel
 
@@ -281,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("edition")
     assign.add_argument("--set", action="append", metavar="PROJET.max=N", help="par exemple P7KQ2.max=10 (répétable)")
     assign.set_defaults(func=cmd_assign)
+    session = sub.add_parser("session", help="ouvrir la séance de la commission (page locale : essayer, adopter, annuler)")
+    session.add_argument("edition")
+    session.add_argument("--port", type=int, help="port local (par défaut : un port libre)")
+    session.add_argument("--noms", dest="names", action="store_true",
+                         help="afficher les noms des apprenants (par défaut : pseudonymes)")
+    session.set_defaults(func=cmd_session)
     kernel = sub.add_parser("kernel", help="enregistrer le noyau Jupyter du projet dans son environnement")
     kernel.set_defaults(func=cmd_kernel)
     return parser

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top: a package may import itself and those before it, never one after it.
-LAYERS = ["contract", "schemas", "io", "assign", "repro", "stages", "cockpit", "demo", "cli"]
+LAYERS = ["contract", "schemas", "io", "assign", "repro", "stages", "cockpit", "session", "demo", "cli"]
 MAX_LINES = 600
 
 

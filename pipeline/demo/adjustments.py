@@ -8,7 +8,8 @@ from .formats import _csv_bytes
 
 HEADER = ["Identifiant apprenant", "Code projet", "Type", "Motif"]
 MAPPING = {"source": {"header_rows": 1, "delimiter": "auto"},
-           "fields": {"learner_id": HEADER[0], "project_code": HEADER[1], "adjustment": HEADER[2], "reason": HEADER[3]}}
+           "fields": {"learner_id": HEADER[0], "project_code": HEADER[1], "adjustment": HEADER[2], "reason": HEADER[3],
+                      "value": "Valeur", "author": "Auteur", "date": "Date", "order": "Ordre"}}
 
 
 def adjustments_csv(roster: pd.DataFrame, retained: pd.DataFrame, preferences: pd.DataFrame) -> bytes:

@@ -146,7 +146,7 @@ SOURCE_KEYS = {
     "question": "Moodle Questionnaire: which rank question (Qnn_<name>)",
 }
 MOODLE_FORMATS = ("auto", "feedback", "ratingallocate", "questionnaire")
-ADJUSTMENT_FIELDS = ("learner_id", "project_code", "adjustment", "reason")
+ADJUSTMENT_FIELDS = ("learner_id", "project_code", "adjustment", "reason", "value", "author", "date", "order")
 
 
 def section_fields(section: str) -> set[str]:

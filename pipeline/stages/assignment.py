@@ -28,7 +28,12 @@ ADJUSTMENTS = "adjustments"
 PUBLICATION = "publication"  # editions.<e>.files.publication: the folder where the published workbook is saved
 KINDS = {"fixer": "fixed", "fixe": "fixed", "fixed": "fixed", "exclure": "forbidden", "exclusion": "forbidden",
          "forbidden": "forbidden", "retrait": "withdrawn", "retirer": "withdrawn", "abandon": "withdrawn",
-         "withdrawn": "withdrawn"}
+         "withdrawn": "withdrawn", "effectif": "capacity", "capacite": "capacity", "capacity": "capacity",
+         "filieres": "tracks", "tracks": "tracks", "ouvrir": "open", "open": "open", "fermer": "close", "close": "close"}
+KIND_WORDS = {"fixed": "fixer", "forbidden": "exclure", "withdrawn": "retrait", "capacity": "effectif",
+              "tracks": "filières", "open": "ouvrir", "close": "fermer"}  # the word written in the file, per kind
+PROJECT_KINDS = ("capacity", "tracks", "open", "close")  # adjustments of a project (no learner)
+OPTIONAL_FIELDS = ("value", "author", "date", "order")
 # The employer rule (edition.yaml assignment.employer_rule): a learner employed by a structure that carries a
 # retained offer is kept out of it (forbid: conflict of interest) or placed in it (fix: a learner employed in
 # the field does their placement in their own structure, seed 004), or nothing is done (none).
@@ -100,8 +105,10 @@ def employer_rule(edition: Edition) -> str:
 
 
 def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -> pd.DataFrame:
-    """The commission's fixed and forbidden pairs, each with its reason; any problem stops the stage."""
-    columns = ["learner_id", "project_code", "kind", "reason", "source_row"]
+    """The commission's adjustments, in the file's order, each with its reason: fixed and forbidden pairs,
+    withdrawals, and changes of a project decided in the meeting (team sizes « effectif » ``min-max``, open
+    tracks « filières », « ouvrir » / « fermer »); any problem stops the stage."""
+    columns = ["learner_id", "project_code", "kind", "reason", "source_row", *OPTIONAL_FIELDS]
     if not edition.has_input(ADJUSTMENTS):  # an optional input: the report says the assignment follows the applications alone
         return pd.DataFrame(columns=columns)
     path = edition.input_path(ADJUSTMENTS)
@@ -116,20 +123,79 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
         learner, project = values["learner_id"][i].strip(), values["project_code"][i].strip()
         kind = KINDS.get(fold(values["adjustment"][i]))
         reason, _ = clean_text(values["reason"][i])
+        extra = {name: values[name][i].strip() if name in values else "" for name in OPTIONAL_FIELDS}
         where = f"ligne {line}"
-        if learner not in learners:
+        if kind in PROJECT_KINDS:
+            errors += [f"{where} : {problem}" for problem in project_problems(edition, kind, learner, extra["value"])]
+        elif learner not in learners:
             errors.append(f"{where} : apprenant « {learner} » absent de la promotion")
         if project not in projects and not (kind == "withdrawn" and not project):
             errors.append(f"{where} : projet « {project} » non retenu")
         if kind is None:
-            errors.append(f"{where} : type « {values['adjustment'][i]} » inconnu (fixer, exclure ou retrait)")
+            errors.append(f"{where} : type « {values['adjustment'][i]} » inconnu (" + ", ".join(KIND_WORDS.values()) + ")")
         if not reason:
             errors.append(f"{where} : motif obligatoire")
-        rows.append({"learner_id": learner, "project_code": project, "kind": kind, "reason": reason, "source_row": line})
+        if extra["order"] and not extra["order"].isdigit():
+            errors.append(f"{where} : ordre « {extra['order']} » : un nombre entier est attendu")
+        rows.append({"learner_id": learner, "project_code": project, "kind": kind, "reason": reason, "source_row": line,
+                     **extra})
     if errors:
         raise StagescoError("Le fichier d'ajustements contient des erreurs :\n- " + "\n- ".join(errors), file=path.name,
                             hint="Corrigez-le et relancez")
     return pd.DataFrame(rows, columns=columns)
+
+
+def project_problems(edition: Edition, kind: str, learner: str, value: str) -> list[str]:
+    """What is wrong with an adjustment of a project (French), or nothing."""
+    problems = [f"un ajustement « {KIND_WORDS[kind]} » porte sur un projet : la colonne apprenant reste vide"] if learner else []
+    if kind == "capacity" and capacity_value(value) is None:
+        problems.append(f"effectif « {value} » illisible : écrivez le minimum et le maximum, par exemple 3-8")
+    if kind == "tracks":
+        codes = tracks_value(value)
+        unknown = [code for code in codes if code not in edition.tracks]
+        if not codes or unknown:
+            problems.append(f"filières « {value} » : écrivez les filières ouvertes séparées par des virgules, parmi "
+                            + ", ".join(edition.tracks))
+    return problems
+
+
+def capacity_value(value: str) -> tuple[int, int] | None:
+    """``"3-8"`` → (3, 8); None when unreadable or the minimum exceeds the maximum."""
+    parts = [p.strip() for p in str(value).replace("–", "-").split("-")]
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > int(parts[1]):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def tracks_value(value: str) -> list[str]:
+    return [code.strip() for code in str(value).split(",") if code.strip()]
+
+
+def apply_project_adjustments(retained: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataFrame:
+    """Stage 30's retained projects with the meeting's project adjustments applied in the file's order
+    (a closed project keeps no place: minimum and maximum 0; « ouvrir » lifts an earlier closure)."""
+    rows = adjustments[adjustments["kind"].isin(PROJECT_KINDS)]
+    if rows.empty:
+        return retained
+    sizes = {code: (low, high) for code, low, high in
+             zip(retained["project_code"], retained["decided_team_min"], retained["decided_team_max"])}
+    tracks = dict(zip(retained["project_code"], retained["tracks_open"]))
+    closed: set[str] = set()
+    for kind, code, value in zip(rows["kind"], rows["project_code"], rows["value"]):
+        if kind == "capacity":
+            sizes[code] = capacity_value(value)
+        elif kind == "tracks":
+            tracks[code] = tracks_value(value)
+        elif kind == "close":
+            closed.add(code)
+        else:
+            closed.discard(code)
+    codes = list(retained["project_code"])
+    out = retained.copy()
+    out["decided_team_min"] = [0 if c in closed else int(sizes[c][0]) for c in codes]
+    out["decided_team_max"] = [0 if c in closed else int(sizes[c][1]) for c in codes]
+    out["tracks_open"] = [as_list(tracks[c]) for c in codes]
+    return out
 
 
 def read_published(edition: Edition, learners: set[str], projects: set[str]) -> dict[str, str] | None:
@@ -201,6 +267,7 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     prefs = preferences.sort_values(["learner_id", "rank"]).groupby("learner_id")["project_code"].apply(tuple).to_dict()
     learners = tuple(Learner(row.learner_id, row.track, prefs.get(row.learner_id, ()))
                      for row in roster.sort_values("learner_id").itertuples())
+    retained = apply_project_adjustments(retained, adjustments)
     projects = tuple(Project(row.project_code, int(row.decided_team_min), int(row.decided_team_max),
                              frozenset(as_list(row.tracks_open))) for row in retained.sort_values("project_code").itertuples())
     gone = set(adjustments.loc[adjustments["kind"] == "withdrawn", "learner_id"])

@@ -13,7 +13,7 @@ from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
-from .assignment import AssignmentResult, rank_text
+from .assignment import KIND_WORDS, AssignmentResult, rank_text
 
 LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
           "track": "Filière", "project_code": "Code projet", "title": "Titre du projet", "rank": "Rang obtenu",
@@ -27,6 +27,9 @@ TABLE_COLUMNS = ["learner_id", "last_name", "first_name", "track", "project_code
 def fill_table(result: AssignmentResult, retained: pd.DataFrame, applicants: pd.Series) -> pd.DataFrame:
     sizes = result.table["project_code"].value_counts()
     frame = retained[["project_code", "title", "decided_team_min", "decided_team_max"]].copy()
+    sizes_decided = {p.id: (p.min_size, p.max_size) for p in result.instance.projects}  # after the adjustments
+    frame["decided_team_min"] = [sizes_decided[c][0] for c in frame["project_code"]]
+    frame["decided_team_max"] = [sizes_decided[c][1] for c in frame["project_code"]]
     frame["size"] = frame["project_code"].map(sizes).fillna(0).astype(int)
     frame["applicants"] = frame["project_code"].map(applicants).fillna(0).astype(int)
     frame["status"] = ["ouvert" if code in result.solution.opened else "fermé" for code in frame["project_code"]]
@@ -196,6 +199,23 @@ def adjustments_block(result: AssignmentResult, view: LearnerView) -> str:
     employer = " Seules les exclusions liées à l'employeur de l'apprenant s'appliquent." if pairs else ""
     return html.paragraph("Aucun ajustement consigné (l'édition n'a pas de fichier d'ajustements) : l'affectation suit "
                           f"les seules candidatures.{employer}") + (table if pairs else "")
+
+
+def decisions_block(result: AssignmentResult, view: LearnerView) -> str:
+    """Every row of the adjustments file, in its order, with its reason (and, for the rows the meeting
+    adopted, its value, author and date): what stage 50 applied over stage 30's decisions."""
+    rows = result.adjustments if result.adjustments is not None else pd.DataFrame()
+    if not len(rows):
+        return html.paragraph("Aucun ajustement dans le fichier de la commission.")
+    frame = pd.DataFrame({"order": [o or str(i) for i, o in enumerate(rows["order"], 1)],
+                          "kind": [KIND_WORDS.get(k, k) for k in rows["kind"]],
+                          "learner_id": rows["learner_id"], "project_code": rows["project_code"],
+                          "value": rows["value"], "reason": rows["reason"], "author": rows["author"], "date": rows["date"]})
+    shown = view.frame(frame)
+    if "pseudonym" in shown.columns:  # a project's adjustment names no learner
+        shown["pseudonym"] = [code if lid else "" for code, lid in zip(shown["pseudonym"], frame["learner_id"])]
+    labels = {**LABELS, "order": "Ordre", "value": "Valeur", "author": "Auteur", "date": "Date", "pseudonym": "Apprenant"}
+    return html.table(shown, labels=labels)
 
 
 def learners_block(result: AssignmentResult, view: LearnerView) -> str:
