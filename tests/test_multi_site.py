@@ -39,8 +39,9 @@ def test_every_host_of_a_two_site_offer_signs_its_own_convention(edition):
     assert sorted(files) == ["convention_PAAA1.docx", "convention_PBBB2-S1.docx", "convention_PBBB2-S2.docx",
                              "convention_PCCC3.docx"]
     first, second = (document_text(files[f"convention_PBBB2-S{n}.docx"]) for n in (1, 2))
-    assert "Le site qualifiant : Crèche Les Hirondelles" in first and "référent Basile Fromental" in first
-    assert "Le site qualifiant : École maternelle Jules-Ferry" in second and "référent Karine Sarre" in second
+    # (the edition declares no wording of its own: the neutral default, « structure d'accueil », « tuteur »)
+    assert "La structure d'accueil : Crèche Les Hirondelles" in first and "tuteur Basile Fromental" in first
+    assert "La structure d'accueil : École maternelle Jules-Ferry" in second and "tuteur Karine Sarre" in second
     assert "thématique « La séparation et la parentalité »" in first
     assert "École maternelle Jules-Ferry (Rennes), qui accueille 35 heures" in first  # the partner site named
     assert "Crèche Les Hirondelles (Limoges), qui accueille 55 heures" in second

@@ -32,6 +32,7 @@ def project(tmp_path: Path, stages: dict | None = None) -> Path:
     for name in ("notebooks", "pipeline", "schemas", "history"):
         (root / name).symlink_to(ROOT / name)
     (root / "inputs").mkdir()
+    (root / "inputs" / "demo").symlink_to(ROOT / "inputs" / "demo")
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["editions"] = {"demo": params["editions"]["demo"]}  # the other demo campaigns are not linked here
     demo_files = params["editions"]["demo"]["files"]

@@ -132,7 +132,7 @@ def test_each_convention_is_late_against_its_own_learners_start():
                              "start_date": pd.to_datetime(["2026-01-05", "2026-01-19", "2026-01-12", "2026-02-02",
                                                            "2026-02-02", "2026-02-02"]),
                              "end_date": pd.to_datetime([None] * 6)})
-    days = cv.deadlines(edition, cv.settings(edition), assignment_, outcomes)
+    days = cv.deadlines(edition, cv.settings(edition), projects, assignment_, outcomes)
     # PAAA1: its earliest learner starts 5 January; PCCC3 has no placement: calendar.start (1 December 2025)
     assert days == {"PAAA1": date(2025, 12, 24), "PBBB2": date(2026, 1, 21), "PCCC3": date(2025, 11, 19)}
     config = cv.settings(edition)
@@ -160,7 +160,7 @@ def test_the_tracking_workbook_has_the_editions_documents_and_each_rows_deadline
     assert list(sheet.frame.columns)[-5:] == ["deadline", "accord", "host_signed", "school_signed", "notes"]
     assert list(sheet.frame["deadline"]) == ["24/12/2025", "19/11/2025", "19/11/2025"]
     context = cv.convention_context(projects.iloc[0].to_dict(), roster.head(1), edition, cv.settings(edition),
-                                    cv.periods(edition, assignment_, outcomes)["PAAA1"])
+                                    cv.periods(edition, projects, assignment_, outcomes)["PAAA1"])
     assert context["period"] == {"start": "5 janvier 2026", "end": "30 avril 2026"}
     assert context["deadline"] == "24 décembre 2025"
     assert context["signature_order"] == "la structure d'accueil, puis le Cnam"
@@ -212,7 +212,7 @@ def test_an_edition_lists_its_stages_and_dvc_yaml_follows(tmp_path):
         "mapping.yaml", "promotion.csv", "placements.csv", "cle_pseudonymes.txt"]
     stages = yaml.safe_load(dvcgen.generate(root))["stages"]
     assert stages["projects"]["foreach"] == "${editions}"            # every edition, same files
-    assert sorted(stages["evaluation"]["foreach"]) == ["demo"]       # demo-cnam does not use it
+    assert "demo-cnam" not in stages["evaluation"]["foreach"] and "demo" in stages["evaluation"]["foreach"]
     applications = stages["applications"]
     assert applications["foreach"]["demo-cnam"]["need1"] == "placements.csv"
     assert applications["foreach"]["demo"]["need1"] == "candidatures_moodle.csv"
