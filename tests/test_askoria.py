@@ -101,3 +101,10 @@ def test_askoria_inputs_are_what_the_seeded_generator_writes():
 
     for name, data in askoria_files(ROOT).items():
         assert (ROOT / "inputs" / EDITION / name).read_bytes() == data, f"run `make demo`: {name} is stale"
+
+
+def test_the_askoria_review_compares_only_with_its_own_campaign(askoria_run):
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (askoria_run / "history").glob("*.json")]
+    assert {r["edition"] for r in records} >= {"demo-2024", "demo"}  # another campaign's editions are there…
+    metrics = json.loads(out(askoria_run, "review/metrics.json").read_text(encoding="utf-8"))
+    assert metrics["earlier_editions"] == []  # …and not compared with

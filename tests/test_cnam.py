@@ -117,3 +117,14 @@ def test_status_and_home_page_show_every_stage_done(cnam_run):
     home = (cnam_run / "outputs" / EDITION / "index.html").read_text(encoding="utf-8")
     assert "Placements des apprenants" in home and "Candidatures" not in home
     assert "premier début de stage possible" in home  # the edition's own calendar words
+
+
+def test_the_cnam_review_compares_only_with_earlier_cnam_editions(cnam_run):
+    """history/ holds the demo's editions (stages collectifs) and the other campaigns' records: none is a
+    CNAM edition that started before this one, so the review compares with nothing, and says so."""
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (cnam_run / "history").glob("*.json")]
+    assert {r["edition"] for r in records} >= {"demo-2024", "demo"}
+    metrics = json.loads(out(cnam_run, "review/metrics.json").read_text(encoding="utf-8"))
+    assert metrics["earlier_editions"] == []
+    warnings = json.loads(out(cnam_run, "review/warnings.json").read_text(encoding="utf-8"))
+    assert any("aucune édition antérieure de la campagne « cnam »" in w for w in warnings)

@@ -143,3 +143,11 @@ def test_review_and_history_record_hold_no_learner_data(bilan):
         for person in roster.head(60).itertuples():
             assert person.learner_id not in page and person.email not in page
             assert f"{person.first_name} {person.last_name}" not in page
+
+
+def test_the_demos_review_compares_only_with_the_demo_campaign(demo_run):
+    """history/ also holds the frozen demo-askoria and demo-cnam records: other campaigns, not compared."""
+    names = {json.loads(p.read_text(encoding="utf-8"))["edition"] for p in (demo_run / "history").glob("*.json")}
+    assert {"demo-askoria", "demo-cnam", "demo-2024"} <= names
+    metrics = json.loads((demo_run / "outputs" / "demo" / "review" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["earlier_editions"] == ["demo-2024"]
