@@ -18,6 +18,10 @@ pytestmark = pytest.mark.slow
 NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
 
 
+# The demo's stages: the shared run runs the demo alone (the other demo campaigns have their own runs).
+DEMO_STAGES = [f"{name}@demo" for name in yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["stages"]]
+
+
 def test_projects_outputs_and_metrics(demo_run):
     out = demo_run / "outputs" / "demo" / "projects"
     assert {p.name for p in out.iterdir()} == {"report.html", "projets.xlsx", "rejets.xlsx", "metrics.json",
@@ -94,9 +98,9 @@ def test_rerun_changes_nothing_and_dvc_is_clean(demo_run):
     before = digest_tree(demo_run / "outputs")
     lock_before = (demo_run / "dvc.lock").read_text(encoding="utf-8")
     assert "projects@demo" in lock_before
-    status = dvc(demo_run, "status")
+    status = dvc(demo_run, "status", *DEMO_STAGES)
     assert "up to date" in status.stdout.lower() or status.stdout.strip() == "", status.stdout
-    again = dvc(demo_run, "repro")
+    again = dvc(demo_run, "repro", *DEMO_STAGES)
     assert "didn't change" in again.stdout.lower() or "up to date" in again.stdout.lower(), again.stdout
     assert digest_tree(demo_run / "outputs") == before
     assert (demo_run / "dvc.lock").read_text(encoding="utf-8") == lock_before
@@ -109,7 +113,7 @@ def test_a_cli_change_makes_no_stage_stale(demo_run):
     kept = cli.read_bytes()
     try:
         cli.write_bytes(kept + b"\n\ndef cmd_new_command(args) -> int:\n    return 0\n")
-        status = dvc(demo_run, "status")
+        status = dvc(demo_run, "status", *DEMO_STAGES)
         assert "up to date" in status.stdout.lower() or status.stdout.strip() == "", status.stdout
     finally:
         cli.write_bytes(kept)
@@ -169,11 +173,11 @@ def test_threshold_change_reruns_only_downstream(demo_run, tmp_path):
     before = digest_tree(root / "outputs" / "demo" / "projects")
     config = root / "inputs" / "demo" / "edition.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("      max: 105\n", "      max: 120\n"), encoding="utf-8")
-    status = dvc(root, "status").stdout
-    assert "eligibility@demo" in status and "projects@demo" not in status
+    status = dvc(root, "status", *DEMO_STAGES).stdout
+    assert "eligibility@demo:" in status and "projects@demo:" not in status
     metrics_before = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
     running = re.compile(r"Running stage '([^']+)'")
-    plan = running.findall(dvc(root, "repro", "--dry").stdout)  # what `stagesco run` would run: DVC's own plan
+    plan = running.findall(dvc(root, "repro", "--dry", *DEMO_STAGES).stdout)  # what `stagesco run` would run: DVC's own plan
     assert "eligibility@demo" in plan and "projects@demo" not in plan, plan  # (later ones follow if its outputs change)
     ran = running.findall(dvc(root, "repro", "commission@demo").stdout)  # two of them for real: 20 and 30
     assert ran == ["eligibility@demo", "commission@demo"], ran

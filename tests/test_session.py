@@ -207,9 +207,10 @@ def test_a_meeting_in_the_browser_is_reproduced_by_the_pipeline(demo_run, tmp_pa
 
     run = stagesco(root, "run", "demo", check=False)
     assert "50 Affectation : à jour" in run.stdout, run.stdout
-    # the demo's conventions follow-up was filled for the assignment before the meeting: stage 60 names the
-    # closed project, whose convention no longer exists (at a real meeting, no convention is signed yet)
-    assert "60 Conventions : en échec" in run.stdout and f"({close}) : projet inconnu" in run.stdout
+    # the demo's follow-up (conventions, evaluations) was filled for the assignment before the meeting: stage 60
+    # or 70 stops on a project or a learner that moved (at a real meeting, nothing is signed or evaluated yet)
+    failed = [line.strip() for line in run.stdout.splitlines() if ": en échec" in line]
+    assert failed and all(line.startswith(("60 ", "70 ")) for line in failed), run.stdout
     result = pd.read_parquet(root / "outputs/demo/assignment/affectations.parquet")
     teams = {code: sorted(codes[lid] for lid in group["learner_id"]) for code, group in result.groupby("project_code")}
     assert {code: team for code, team in shown_teams.items() if team} == teams
