@@ -12,24 +12,20 @@ Google Forms CSV, the roster re-saved by Excel (« ; », Windows-1252), the choi
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from ..contract.config import Edition
-from ..io import stable_zip
 from ..io import tracks as track_words
-from ..io.workbook import build
 from ..stages import applications, assignment, conventions, eligibility, projects
 from ..stages import commission as commission_stage
-from ..stages.commission import header_labels
-from ..stages.eligibility_report import decision_sheets
 from . import adjustments, followup, moodle_formats
-from .commission import workspace
+from .commission import decision_workbook, workspace
+from .files import columns, fill_row, opened_workbook, workbook_bytes, write_files
 from .formats import _csv_bytes
 from .learners import FIRST, LAST, choice_label
 
@@ -171,13 +167,7 @@ DECIDED_TERMS_FOR = "Foyer de jeunes travailleurs de la Rance"
 def filled_decisions(edition: Edition, result: eligibility.EligibilityResult) -> bytes:
     """The decision workbook as the commission saves it: every eligible offer retained with its proposed team
     and tracks, every other one refused with its reason."""
-    buffer = io.BytesIO()
-    build(decision_sheets(result, edition)).save(buffer)
-    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
-    sheet = workbook["Décisions"]
-    labels = header_labels()
-    heads = [c.value for c in sheet[1]]
-    col = {name: heads.index(label) + 1 for name, label in labels.items() if label in heads}
+    workbook, sheet, col = decision_workbook(edition, result)
     trainers = list(edition.section("commission")["trainers"])
     decisions = edition.vocabulary["decisions"]
     facts = result.projects.set_index("project_code")
@@ -193,14 +183,8 @@ def filled_decisions(edition: Edition, result: eligibility.EligibilityResult) ->
             retained += 1
         else:
             values = {"decision": decisions["not_retained"], "motivation": "Offre hors de l'appel : " + row["status_reasons"]}
-        for name, value in values.items():
-            cell = sheet.cell(r, col[name])
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    workbook.save(out)
-    return stable_zip.stabilise(out.getvalue())
+        fill_row(sheet, r, col, values)
+    return workbook_bytes(workbook)
 
 
 def tracks_open_label(edition: Edition, tracks) -> str:
@@ -269,9 +253,9 @@ def adjustments_csv(learners: list[dict], catalogue: pd.DataFrame) -> bytes:
 def filled_tracking(edition: Edition, retained: pd.DataFrame, placed: pd.DataFrame) -> bytes:
     """Every convention signed in order and on time — each site of a two-site offer signs its own —
     except one single-site convention whose learners signed late."""
-    workbook = followup._opened_workbook(conventions.tracking_sheets(retained, placed, edition))
+    workbook = opened_workbook(conventions.tracking_sheets(retained, placed, edition))
     sheet = workbook["Suivi des conventions"]
-    col = followup._columns(sheet)
+    col = columns(sheet)
     labels = conventions.tracking_labels()
     last = conventions.deadline(edition, conventions.settings(edition))
     site = date(2025, 11, 17)
@@ -284,7 +268,7 @@ def filled_tracking(edition: Edition, retained: pd.DataFrame, placed: pd.DataFra
         for name, value in {"site_signed": site + timedelta(days=index % 4), "school_signed": site + timedelta(days=6),
                             "learners_signed": learners}.items():
             followup._put_date(sheet.cell(r, col[labels[name]]), value)
-    return followup._workbook_bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 def askoria_files(root: Path) -> dict[str, bytes]:
@@ -311,16 +295,9 @@ def askoria_files(root: Path) -> dict[str, bytes]:
                       followup.filled_evaluations(edition, decided.retained, pairs, applied.roster, SEED).items()})
     files["cle_pseudonymes.txt"] = (
         "# Clé synthétique de l'édition démo-askoria : publique, elle ne protège aucune donnée réelle.\n"
-        + __import__("hashlib").sha256(b"stagesco demo-askoria synthetic pseudonym key").hexdigest() + "\n").encode()
+        + hashlib.sha256(b"stagesco demo-askoria synthetic pseudonym key").hexdigest() + "\n").encode()
     return files
 
 
 def write_askoria(root: Path) -> list[Path]:
-    folder = root / "inputs" / EDITION
-    written = []
-    for name, data in askoria_files(root).items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    return write_files(root / "inputs" / EDITION, askoria_files(root))

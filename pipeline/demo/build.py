@@ -9,6 +9,7 @@ from ..stages import applications, assignment, eligibility, projects
 from ..stages import commission as commission_stage
 from ..contract import atomic
 from . import adjustments, commission, followup, formats, history, learners, partners
+from .files import write_files
 
 DEMO_SEED = 2025
 DEMO_KEY = (
@@ -42,14 +43,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
 
 
 def write_demo(root: Path) -> list[Path]:
-    folder = root / "inputs" / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in demo_files(root).items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(path)
+    written = write_files(root / "inputs" / "demo", demo_files(root))
     earlier = root / "history" / f"{history.NAME}.json"
     atomic.write_json(earlier, history.record())
     return [*written, earlier]

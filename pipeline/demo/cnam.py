@@ -25,15 +25,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from openpyxl import load_workbook
 
-from ..contract import atomic
-from ..io import stable_zip
-from ..io.workbook import build
 from ..stages import assignment, commission as commission_stage, conventions, eligibility, placements, projects
-from ..stages.commission import header_labels
-from ..stages.eligibility_report import decision_sheets
-from .commission import workspace
+from .commission import decision_workbook, workspace
+from .files import fill_row, opened_workbook, workbook_bytes, write_files
 from .partners import FIRST, LAST, _ascii
 
 EDITION = "demo-cnam"
@@ -179,33 +174,19 @@ def placements_csv(people: list[dict], records: list[dict]) -> bytes:
 
 def filled_decisions(edition, result) -> bytes:
     """The coordinator's decision workbook: every offer retained for one LP learner (her accord pédagogique)."""
-    buffer = io.BytesIO()
-    build(decision_sheets(result, edition)).save(buffer)
-    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
-    sheet = workbook["Décisions"]
-    header = [c.value for c in sheet[1]]
-    col = {name: header.index(label) + 1 for name, label in header_labels().items() if label in header}
+    workbook, sheet, col = decision_workbook(edition, result)
     trainer = edition.section("commission")["trainers"][0]
     values = {"decision": edition.vocabulary["decisions"]["retained"], "decided_team_min": 1, "decided_team_max": 1,
               "tracks_open": TRACK, "trainer": trainer}
     for r in range(2, sheet.max_row + 1):
-        for name, value in values.items():
-            cell = sheet.cell(r, col[name])
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    workbook.save(out)
-    return stable_zip.stabilise(out.getvalue())
+        fill_row(sheet, r, col, values)
+    return workbook_bytes(workbook)
 
 
 def filled_tracking(edition, retained, placed, outcomes) -> bytes:
     """The tracking workbook as the school fills it: every document in order and on time, except one
     convention signed after ITS learner's own deadline (still before the edition's calendar.start)."""
-    sheets = conventions.tracking_sheets(retained, placed, edition, outcomes)
-    buffer = io.BytesIO()
-    build(sheets).save(buffer)
-    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
+    workbook = opened_workbook(conventions.tracking_sheets(retained, placed, edition, outcomes))
     sheet = workbook["Suivi des conventions"]
     header = [c.value for c in sheet[1]]
     config = conventions.settings(edition)
@@ -219,9 +200,7 @@ def filled_tracking(edition, retained, placed, outcomes) -> bytes:
             cell = sheet.cell(r, header.index(labels[key]) + 1)
             cell.value = (last - timedelta(days=2 * j)).strftime("%d/%m/%Y")
             cell.data_type = "s"
-    out = io.BytesIO()
-    workbook.save(out)
-    return stable_zip.stabilise(out.getvalue())
+    return workbook_bytes(workbook)
 
 
 def jurors_csv() -> bytes:
@@ -258,12 +237,5 @@ def demo_files(root: Path) -> dict[str, bytes]:
 
 
 def write(root: Path) -> list[Path]:
-    folder = root / "inputs" / EDITION
-    written = []
-    for name, data in demo_files(root).items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(path, data)
-        written.append(path)
-    return written
+    return write_files(root / "inputs" / EDITION, demo_files(root))
 

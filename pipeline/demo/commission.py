@@ -7,22 +7,19 @@ with many projects, a value typed with different case and spaces); blocking case
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from openpyxl import load_workbook
 
-from ..io import stable_zip
 from ..io import tracks as track_words
 from ..contract.config import Edition
-from ..io.workbook import build
 from ..stages import eligibility, projects
 from ..stages.commission import header_labels
 from ..stages.eligibility_report import decision_sheets
+from .files import columns, fill_row, opened_workbook, workbook_bytes
 
 NOT_RETAINED_ELIGIBLE = {
     0: "Projet très proche d'un autre projet retenu sur le même territoire ; la commission a privilégié l'autre.",
@@ -56,15 +53,17 @@ def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.Elig
         return edition, eligibility.evaluate(edition, projects.ingest(edition).projects)
 
 
+def decision_workbook(edition: Edition, result: eligibility.EligibilityResult):
+    """The commission's decision workbook of stage 20, opened to be filled: ``(workbook, sheet, {field: column})``."""
+    workbook = opened_workbook(decision_sheets(result, edition))
+    sheet = workbook["Décisions"]
+    heads = columns(sheet)
+    return workbook, sheet, {field: heads[label] for field, label in header_labels().items() if label in heads}
+
+
 def filled_workbook(root: Path, depot: bytes) -> bytes:
     edition, result = eligibility_for(root, depot)
-    buffer = io.BytesIO()
-    build(decision_sheets(result, edition)).save(buffer)
-    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
-    sheet = workbook["Décisions"]
-    labels = header_labels()
-    col = {name: [c.value for c in sheet[1]].index(label) + 1 for name, label in labels.items()
-           if label in [c.value for c in sheet[1]]}
+    workbook, sheet, col = decision_workbook(edition, result)
     trainers = list(edition.section("commission")["trainers"])
     decisions = edition.vocabulary["decisions"]
     every_track = track_words.phrase(edition.tracks)
@@ -109,11 +108,5 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
             values = {"decision": decision}
         if motivation:
             values["motivation"] = motivation
-        for name, value in values.items():
-            cell = sheet.cell(r, col[name])
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    workbook.save(out)
-    return stable_zip.stabilise(out.getvalue())
+        fill_row(sheet, r, col, values)
+    return workbook_bytes(workbook)

@@ -26,13 +26,11 @@ from collections import deque
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from openpyxl import load_workbook
 
-from ..io import stable_zip
 from ..contract.config import Edition
-from ..io.workbook import Sheet, build
 from ..stages import conventions, evaluation
 from ..stages.eligibility import as_list
+from .files import columns, opened_workbook, workbook_bytes
 
 DEMO_SEED = 2025
 TRACKING_FILE = "suivi_conventions.xlsx"
@@ -82,23 +80,6 @@ def standin_assignment(projects: pd.DataFrame, roster: pd.DataFrame) -> pd.DataF
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-def _workbook_bytes(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return stable_zip.stabilise(buffer.getvalue())
-
-
-def _opened_workbook(sheets: list[Sheet]):
-    """The shared writer's workbook, re-opened as a user's spreadsheet program would open it."""
-    buffer = io.BytesIO()
-    build(sheets).save(buffer)
-    return load_workbook(io.BytesIO(buffer.getvalue()))
-
-
-def _columns(sheet) -> dict[str, int]:
-    return {cell.value: cell.column for cell in sheet[1]}
-
-
 def _put_date(cell, value: date | None, as_text: bool = False) -> None:
     if value is None:
         cell.value = None
@@ -114,9 +95,9 @@ def _put_date(cell, value: date | None, as_text: bool = False) -> None:
 def filled_tracking(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame, seed: int = DEMO_SEED) -> bytes:
     """The tracking workbook with signature dates, including late, out-of-order and missing ones."""
     rng = random.Random(f"{seed}-conventions")
-    workbook = _opened_workbook(conventions.tracking_sheets(projects, assignment, edition))
+    workbook = opened_workbook(conventions.tracking_sheets(projects, assignment, edition))
     sheet = workbook["Suivi des conventions"]
-    col = _columns(sheet)
+    col = columns(sheet)
     labels = conventions.tracking_labels()
     last = conventions.deadline(edition, conventions.settings(edition))
     calendar = edition.config.get("calendar") or {}
@@ -144,7 +125,7 @@ def filled_tracking(edition: Edition, projects: pd.DataFrame, assignment: pd.Dat
             cell = sheet.cell(r, col[labels["notes"]])
             cell.value = notes[index]
             cell.data_type = "s"
-    return _workbook_bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 # --- the evaluation workbooks -------------------------------------------------------------------------------
@@ -157,11 +138,11 @@ def filled_evaluations(edition: Edition, projects: pd.DataFrame, assignment: pd.
     weights = [1 + i for i in range(len(levels))]  # higher levels more frequent
     out = {}
     for index, (name, sheets) in enumerate(sorted(evaluation.blank_workbooks(projects, assignment, roster, edition).items())):
-        workbook = _opened_workbook(sheets)
+        workbook = opened_workbook(sheets)
         sheet = workbook["Évaluation"]
         codes = [code for code, _ in evaluation.competence_columns(
             projects.set_index("project_code").loc[name.removesuffix(".xlsx"), "competences"], config)]
-        col = _columns(sheet)
+        col = columns(sheet)
         targets = [c for label, c in col.items() if any(str(label).startswith(f"{code} ") or label == code for code in codes)]
         cells = [(r, c) for r in range(2, sheet.max_row + 1) for c in targets]
         blanks = set(rng.sample(cells, k=min(len(cells), 1 + index % 2))) if index in (1, 4, 7) else set()
@@ -177,7 +158,7 @@ def filled_evaluations(edition: Edition, projects: pd.DataFrame, assignment: pd.
             cell = sheet.cell(2, col[evaluation.NOTES_LABEL])
             cell.value = "Très investi(e) dans l'animation des ateliers."
             cell.data_type = "s"
-        out[f"{folder}/{name}"] = _workbook_bytes(workbook)
+        out[f"{folder}/{name}"] = workbook_bytes(workbook)
     return out
 
 

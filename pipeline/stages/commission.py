@@ -191,6 +191,11 @@ def warnings(table: pd.DataFrame, edition: Edition) -> list[str]:
     return out + capacity_warnings(retained, edition)
 
 
+def open_to(retained: pd.DataFrame, track: str) -> pd.DataFrame:
+    """The retained projects open to ``track`` (a project open to several tracks is open to each)."""
+    return retained[retained["tracks_open"].map(lambda t: track in list(t))]
+
+
 def capacity_warnings(retained: pd.DataFrame, edition: Edition) -> list[str]:
     """Places (decided maximums) that fall short of the learners the edition expects (``commission.
     expected_learners``), per track and overall: found here, not at the assignment."""
@@ -200,7 +205,7 @@ def capacity_warnings(retained: pd.DataFrame, edition: Edition) -> list[str]:
     for track in edition.tracks:
         if track not in expected:
             continue
-        places = int(retained.loc[retained["tracks_open"].map(lambda t, k=track: k in list(t)), "decided_team_max"].sum())
+        places = int(open_to(retained, track)["decided_team_max"].sum())
         if places < expected[track]:
             out.append(f"Filière {track} : {fr.count(places, 'place')} au plus dans les projets qui lui sont ouverts "
                        f"pour {fr.count(expected[track], 'apprenant attendu', 'apprenants attendus')} : {advice}")
@@ -221,10 +226,10 @@ def places_by_track(result: CommissionResult, edition: Edition) -> pd.DataFrame:
     expected = edition.section("commission").get("expected_learners") or {}
     rows = []
     for track, label in edition.labels("tracks").items():
-        open_to = result.retained[result.retained["tracks_open"].map(lambda t, k=track: k in list(t))]
+        projects = open_to(result.retained, track)
         learners = int(expected.get(track, 0))
-        places_max = int(open_to["decided_team_max"].sum())
-        rows.append({"track": label, "projects": len(open_to), "places_min": int(open_to["decided_team_min"].sum()),
+        places_max = int(projects["decided_team_max"].sum())
+        rows.append({"track": label, "projects": len(projects), "places_min": int(projects["decided_team_min"].sum()),
                      "places_max": places_max, "learners": learners,
                      "ratio": round(places_max / learners, 2) if learners else None})
     return pd.DataFrame(rows)

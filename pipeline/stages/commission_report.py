@@ -17,7 +17,7 @@ from ..contract.paths import REPORT_CSS
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from . import STAGE_TEMPLATES
-from .commission import CommissionResult, places_by_track
+from .commission import CommissionResult, open_to, places_by_track
 from . import sites, terms
 from .eligibility import as_list
 
@@ -137,7 +137,7 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
             "extras": [{"label": e.label, "value": html.display(getattr(row, e.name, None), fr.MISSING)}
                        for e in extras.shown(edition, "catalogue")],
         })
-    places = [{"track": t, "places": int(result.retained[result.retained["tracks_open"].map(lambda v, k=t: k in list(v))]["decided_team_max"].sum())}
+    places = [{"track": t, "places": int(open_to(result.retained, t)["decided_team_max"].sum())}
               for t in edition.labels("tracks")]
     intro = (f"Voici les {len(projects)} projets retenus par la commission. Classez-les par ordre de préférence dans "
              "le formulaire Moodle en utilisant le code de chaque projet. Un projet n'ouvre que s'il réunit assez "
