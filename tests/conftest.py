@@ -100,7 +100,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: bool(AWAITING & set(getattr(item, "fixturenames", ()))))
 
 
-AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify", "cnam_run", "askoria_run"}
+AWAITING = {"committed_verify", "tampered_verify", "cnam_run", "askoria_run"}
 
 
 def pytest_sessionfinish(session, exitstatus):

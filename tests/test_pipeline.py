@@ -93,8 +93,9 @@ def test_outputs_hold_no_absolute_path_host_or_date(demo_run):
 
 
 def test_rerun_changes_nothing_and_dvc_is_clean(demo_run):
-    """A no-op re-run leaves outputs and dvc.lock as they are. (The forced re-run from scratch, byte for byte,
-    is checked by test_freeze's fresh-clone verify, which re-runs every stage in another folder.)"""
+    """A no-op re-run leaves outputs and dvc.lock as they are. (A run from scratch, byte for byte, is
+    test_committed_dvc_lock_is_current: the shared run, made in another folder, must produce the committed
+    dvc.lock's outputs; and the committed manifest's ``verify`` re-runs every stage with ``--force``.)"""
     before = digest_tree(demo_run / "outputs")
     lock_before = (demo_run / "dvc.lock").read_text(encoding="utf-8")
     assert "projects@demo" in lock_before

@@ -82,7 +82,8 @@ def environment(checkout: Path, root: Path, log=print) -> Path:
             raise StagescoError("uv est introuvable dans l'environnement courant",
                                 hint="Lancez « make setup » pour l'installer (il construit l'environnement d'une autre révision)")
         env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
-        result = subprocess.run([str(uv), "sync", "--frozen", "--no-install-project", "--python", sys.executable],
+        result = subprocess.run([str(uv), "sync", "--frozen", "--no-install-project", "--compile-bytecode",
+                                 "--python", sys.executable],
                                 cwd=checkout, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise StagescoError("L'environnement de cette révision n'a pas pu être installé depuis son uv.lock : "
