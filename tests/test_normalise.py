@@ -13,10 +13,24 @@ def test_postcode_to_departement(postcode, dept):
     assert n.postcode_to_departement(postcode) == dept
 
 
-def test_clean_postcode_restores_leading_zero_and_spaces():
-    assert n.clean_postcode("1000") == ("01000", None)
+def test_clean_postcode_removes_spaces_and_never_completes_a_short_code():
     assert n.clean_postcode("87 000") == ("87000", None)
     assert n.clean_postcode("") == (None, None)
+    value, reason = n.clean_postcode("8700")  # 87000 missing a digit would become 08700 (Ardennes) if completed
+    assert value is None and reason.startswith("« 8700 » n'a que 4 chiffres")
+
+
+@pytest.mark.parametrize("raw", ["12 5", "1 05", "10 5,5", "1  200"])
+def test_a_space_inside_a_number_is_refused_as_typed_unless_it_groups_thousands(raw):
+    for parse in (n.parse_number, n.parse_integer):
+        value, reason = parse(raw)
+        assert value is None and f"« {raw} »" in reason
+
+
+def test_thousands_spaces_are_read():
+    assert n.parse_integer("1 200") == (1200, None)
+    assert n.parse_integer("24\u202f118") == (24118, None)
+    assert n.parse_number("1 050,5 h") == (1050.5, None)
 
 
 @pytest.mark.parametrize("raw, value", [("105", 105.0), ("105,5", 105.5), ("105.5", 105.5), ("52,5 h", 52.5),

@@ -16,6 +16,8 @@ Result = tuple[object, str | None]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible; a workbook cannot hold them
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _NUMBER = re.compile(r"^(\d+)(?:[.,](\d+))?$")
+# Digits grouped by three with a (non-breaking) space, as French numbers are written: « 1 200 », « 24 118,5 ».
+_GROUPED = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?=$|[.,])")
 _HOURS_SUFFIX = re.compile(r"\s*(h|heures?)\.?$", re.IGNORECASE)
 
 
@@ -36,8 +38,18 @@ def clean_text(raw: str, *, multiline: bool = False) -> Result:
     return (text or None), None
 
 
+def _digits(text: str) -> str:
+    """A number's text without its thousands spaces (« 1 200 » → « 1200 »). Any other space is kept, so
+    that « 12 5 » is refused as typed instead of being read as 125."""
+    text = text.strip()
+    grouped = _GROUPED.match(text)
+    if grouped:
+        text = _SPACES.sub("", grouped.group(0)) + text[grouped.end():]
+    return text
+
+
 def parse_integer(raw: str) -> Result:
-    text = _SPACES.sub("", str(raw or ""))
+    text = _digits(str(raw or ""))
     if not text:
         return None, None
     match = _NUMBER.match(text)
@@ -48,8 +60,7 @@ def parse_integer(raw: str) -> Result:
 
 def parse_number(raw: str) -> Result:
     """``105``, ``105,5``, ``105.5``, ``105 h`` → float; anything else is a reason."""
-    text = _HOURS_SUFFIX.sub("", str(raw or "").strip())
-    text = _SPACES.sub("", text)
+    text = _digits(_HOURS_SUFFIX.sub("", str(raw or "").strip()))
     if not text:
         return None, None
     match = _NUMBER.match(text)
@@ -191,10 +202,12 @@ def postcode_to_departement(postcode: str | None) -> str | None:
 
 
 def clean_postcode(raw: str) -> Result:
-    """Remove spaces; restore the leading zero a spreadsheet dropped (``1000`` → ``01000``)."""
+    """Five digits, spaces removed (« 87 000 » → « 87000 »). Four digits are refused as typed, never
+    completed: « 1000 » may be 01000 whose zero a spreadsheet dropped, or 87000 missing a digit."""
     text = _SPACES.sub("", str(raw or ""))
     if not text:
         return None, None
     if re.fullmatch(r"\d{4}", text):
-        text = "0" + text
+        return None, (f"« {raw} » n'a que 4 chiffres : un code postal en a 5 (si un tableur a supprimé le zéro "
+                      "initial, mettez la colonne au format texte et exportez de nouveau)")
     return text, None
