@@ -16,12 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from ..io import fr
+
 BOM = "\ufeff"
 APOSTROPHE = "\u2019"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 
 FULL_NAME = f"Nom complet de l{APOSTROPHE}utilisateur"
 IDNUMBER = f"Numéro d{APOSTROPHE}identification"
@@ -55,7 +54,7 @@ def html_text(text: str) -> str:
 
 def french_long_date(when: datetime) -> str:
     """« mardi 21 octobre 2025, 14:05 » (Moodle's French ``strftimedatetime``)."""
-    return f"{DAYS[when.weekday()]} {when.day} {MONTHS[when.month - 1]} {when.year}, {when:%H:%M}"
+    return f"{fr.weekday(when)} {when.day} {fr.MONTHS[when.month - 1]} {when.year}, {when:%H:%M}"
 
 
 def full_name(record: dict) -> str:

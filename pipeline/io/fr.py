@@ -14,6 +14,9 @@ from datetime import date, datetime
 
 SPACE = "\u00a0"  # no-break space: « 24 118 », « 46 % » never break across lines
 MISSING = "non renseigné"
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?)?$")
 
 
@@ -103,6 +106,16 @@ def _as_datetime(value):
     if hasattr(value, "to_pydatetime"):
         return value.to_pydatetime()
     return value
+
+
+def long_day(value) -> str:
+    """A date written out, as in a convention: « 1er décembre 2025 », « 15 mars 2026 »."""
+    return f"{'1er' if value.day == 1 else value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def weekday(value) -> str:
+    """The French name of a date's day of the week (« samedi »)."""
+    return WEEKDAYS[value.weekday()]
 
 
 def yes_no(value) -> str:

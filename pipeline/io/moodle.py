@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..contract.errors import ConfigError, InputFileError
 from .mapping import FieldSource, resolve
+from . import fr
 from .normalise import clean_text, fold, parse_datetime, parse_integer
 from .readers import RawTable, read_table
 
@@ -59,9 +60,7 @@ RATINGALLOCATE_SUFFIXES = (" - Text", " - Allocation")
 _FEEDBACK_RANK = re.compile(r"^(?:\([^)]*\)\s*)?choix\s*(?:n\s*[°o]\s*)?(\d+)\b")
 _QUESTIONNAIRE = re.compile(r"^Q(\d+)_(.*?)->(.*)$", re.S)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_FRENCH_MONTHS = {m: i for i, m in enumerate(
-    ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-     "novembre", "decembre"], start=1)}
+_FRENCH_MONTHS = {fold(m): i for i, m in enumerate(fr.MONTHS, start=1)}
 _FRENCH_LONG_DATE = re.compile(
     r"^(?:[a-z]+\.?\s+)?(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4})\s*,?\s*(?:a\s+)?(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?$")
 

@@ -17,6 +17,7 @@ from . import dvcdata
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition, Params
 from ..contract.errors import ConfigError
 from ..contract.paths import inputs_dir, project_root
+from ..io import fr
 
 README = "LISEZMOI.txt"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -59,9 +60,6 @@ def new_edition(name: str, source: str, *, with_data: bool = False, year: int | 
     return dst, to_check
 
 
-WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-
-
 def _shift(value: str, years: int) -> str:
     """``"2025-07-15 23:59"`` moved by ``years`` (29 February becomes the 28th), keeping its format."""
     day = date.fromisoformat(value[:10])
@@ -95,7 +93,7 @@ def roll_forward(path: Path, year: int) -> list[str]:
         calendar[key] = type(calendar[key])(_shift(text, years)) if isinstance(calendar[key], str) else _shift(text, years)
         day = date.fromisoformat(str(calendar[key])[:10])
         if day.weekday() >= 5:
-            notes.append(f"calendar.{key} tombe un {WEEKDAYS[day.weekday()]} ({day:%d/%m/%Y}) : choisissez un jour ouvré")
+            notes.append(f"calendar.{key} tombe un {fr.weekday(day)} ({day:%d/%m/%Y}) : choisissez un jour ouvré")
     title = str(data.get("title") or "")
     data["title"] = re.sub(rf"\b{old}\b", str(year), title) if re.search(rf"\b{old}\b", title) else f"{title} — {year}".strip(" —")
     rng = secrets.SystemRandom()

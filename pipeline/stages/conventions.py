@@ -61,8 +61,6 @@ TRACKING_FACTS = ["project_code", "title", "structure_name", "referent_name", "t
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y",
                 "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -235,11 +233,6 @@ def opened(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the convention (DOCX) -----------------------------------------------------------------------------
-def french_date(day: date | datetime) -> str:
-    """``1er décembre 2025``."""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def ordered_competences(targeted, vocabulary: Mapping[str, str]) -> list[str]:
     """The codes a project targets, in the vocabulary's order (unknown codes last, sorted)."""
     codes = {str(c) for c in as_list(targeted)}
@@ -298,9 +291,9 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
                               if t and any(m["track"] == t for m in members)),
         "competences": [{"code": c, "label": _text(competences.get(c, ""))}
                         for c in ordered_competences(project.get("competences"), competences)],
-        "period": {"start": french_date(first), "end": french_date(last)},
+        "period": {"start": fr.long_day(first), "end": fr.long_day(last)},
         "hours": _number(terms.hours),
-        "deadline": french_date(first - timedelta(days=config.min_lead_days)),
+        "deadline": fr.long_day(first - timedelta(days=config.min_lead_days)),
         "words": dict(config.words),
         "signature_order": dict(config.words).get("signature_order") or ", puis ".join(signatories),
         "clauses": [{"number": 6 + i, "heading": _text(c["heading"]), "text": _text(c["text"])}
