@@ -344,3 +344,16 @@ def test_demo_tracking_workbook_has_late_out_of_order_and_missing(tmp_path, demo
     assert m["conventions"] == assignment["project_code"].nunique() == m["fully_signed"] + m["missing"]
     assert m["late"] >= 1 and m["out_of_order"] >= 1 and m["missing"] >= 1
     assert m["fully_signed"] > m["conventions"] // 2
+
+
+def test_a_project_retained_on_agreed_hours_states_them_in_its_convention(demo_run):
+    """The demo's 120-hour project is retained once its partner agrees to 105 hours (« Volume horaire
+    retenu » in the decision workbook): its convention states 105 hours, never the 120 of the form."""
+    import pandas as pd
+
+    retained = pd.read_parquet(demo_run / "outputs" / "demo" / "commission" / "projets_retenus.parquet")
+    agreed = retained[retained["decided_hours"].notna()]
+    assert len(agreed) == 1 and agreed["hours"].iloc[0] == 120 and agreed["decided_hours"].iloc[0] == 105
+    code = agreed["project_code"].iloc[0]
+    text = document_text((demo_run / "outputs" / "demo" / "conventions" / "conventions" / f"convention_{code}.docx").read_bytes())
+    assert "105 heures de formation pratique" in text and "120 heures" not in text

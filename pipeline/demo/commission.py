@@ -67,13 +67,14 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
     trainers = list(edition.section("commission")["trainers"])
     decisions = edition.vocabulary["decisions"]
     every_track = track_words.phrase(edition.tracks)
+    hours_cap = int(edition.section("eligibility")["rules"]["hours"]["max"])
     facts = result.projects.set_index("project_code")
     eligible_seen = review_seen = not_eligible_seen = retained = 0
     for r in range(2, sheet.max_row + 1):
         code = sheet.cell(r, col["project_code"]).value
         row = facts.loc[code]
         status = row["status_code"]
-        decision, motivation = decisions["retained"], None
+        decision, motivation, agreed = decisions["retained"], None, {}
         low, high = int(row["team_min"]) if row["team_min"] == row["team_min"] else 6, \
             int(row["team_max"]) if row["team_max"] == row["team_max"] else 10
         if status == "eligible":
@@ -87,8 +88,9 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
                 decision, motivation = decisions["not_retained"], "Le partenaire n'a pas pu préciser son projet à temps."
             review_seen += 1
         else:
-            if "120 h" in (row["status_reasons"] or ""):
-                motivation, high = "Le partenaire accepte de ramener le projet à 105 heures ; la commission le retient.", high
+            if "120 h" in (row["status_reasons"] or ""):  # retained on the hours agreed with its partner
+                motivation = f"Le partenaire accepte de ramener le projet à {hours_cap} heures ; la commission le retient."
+                agreed = {"decided_hours": hours_cap}
             else:
                 decision = decisions["not_retained"]
                 motivation = "Projet non éligible : " + row["status_reasons"]
@@ -102,7 +104,8 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
             track = every_track if set(proposed) == set(edition.tracks) or not proposed else proposed[0]
             trainer = trainers[0] if retained % 4 == 0 else trainers[1 + retained % (len(trainers) - 1)]
             values = {"decision": decision if retained != 3 else f"  {decision.capitalize()} ",
-                      "decided_team_min": low, "decided_team_max": high, "tracks_open": track, "trainer": trainer}
+                      "decided_team_min": low, "decided_team_max": high, "tracks_open": track, "trainer": trainer,
+                      **agreed}
             retained += 1
         else:
             values = {"decision": decision}
