@@ -8,5 +8,13 @@ pandera schemas, a top-level package), ``io`` (file formats), ``assign`` (the so
 ``demo`` (the synthetic editions), ``cli`` (the ``stagesco`` command). See ``tests/test_layers.py``.
 """
 
+import sys as _sys
+
+# jsonschema (under nbformat, papermill and nbconvert) imports rfc3987_syntax when it is installed (voilà's
+# jupyter_events brings it), and that package compiles 38 Lark grammars at import: 3 s of CPU in every
+# stagesco command and every stage, for an IRI string format no notebook schema uses. jsonschema treats
+# the package as optional (its ImportError is suppressed), so stagesco's processes go without it.
+_sys.modules.setdefault("rfc3987_syntax", None)
+
 __all__ = ["__version__"]
 __version__ = "0.1.0"

@@ -44,7 +44,7 @@ def cmd_run(args) -> int:
             # --force re-runs the listed stages only (--single-item), not everything upstream of them:
             # `--stage quality --force` re-runs quality, not the whole edition.
             force = ["--force", "--single-item"] if args.force else []
-            code = _dvc(["repro", *quiet, *force, *targets], root)
+            code = _dvc(["repro", *quiet, *force, *(targets if args.force else _last_targets(edition, targets))], root)
         else:
             code = 0
         statuses = edition_status(edition, just_reproduced=frozenset(targets) if code == 0 else frozenset())
@@ -59,6 +59,15 @@ def cmd_run(args) -> int:
             worst = 2
         worst = max(worst, 2 if exit_code(statuses) == 2 else 0)
     return worst
+
+
+def _last_targets(edition, targets: list[str]) -> list[str]:
+    """The targets no other target reads (``reads`` of the stage table, DVC's edges): ``dvc repro`` of them
+    runs the others first, as it would if they were listed. DVC parses dvc.lock again for each target it is
+    given: nine targets take 12 s to find nothing to do, the last one 3.5 s."""
+    listed = [s for s in edition.stages if f"{s.name}@{edition.name}" in targets]
+    read = {rel.split("/", 1)[0] for s in listed for rel in s.reads}
+    return [f"{s.name}@{edition.name}" for s in listed if s.folder not in read]
 
 
 def print_stages(edition, statuses, *, details_when_done: bool, debug: bool = False) -> None:

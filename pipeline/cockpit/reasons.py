@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from ..contract.config import Edition
+from ..contract.config import parse_yaml
 
 MAX_SETTINGS = 3  # changed settings named one by one; more are counted
 
@@ -20,7 +21,7 @@ MAX_SETTINGS = 3  # changed settings named one by one; more are counted
 def read_lock(root: Path) -> dict:
     """The stages of ``dvc.lock`` (``{}`` when there is none or it cannot be read)."""
     try:
-        return (yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8")) or {}).get("stages") or {}
+        return (parse_yaml((root / "dvc.lock").read_text(encoding="utf-8")) or {}).get("stages") or {}
     except (OSError, yaml.YAMLError):
         return {}
 

@@ -41,16 +41,21 @@ class StageStatus:
 
 
 def dvc_status(root: Path, targets: list[str]) -> dict:
+    """DVC's status of ``targets`` (the changed ones only). DVC parses dvc.lock again for each target it is
+    given (1.2 s each with four editions), so beyond two targets it is asked about every stage at once
+    (one parse, 4 s) and the answer is cut down to the targets."""
     if not targets:
         return {}
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json", *targets], cwd=root, env=env,
+    asked = targets if len(targets) <= 2 else []
+    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json", *asked], cwd=root, env=env,
                             capture_output=True, text=True)
     try:
-        return json.loads(result.stdout or "{}")
+        found = json.loads(result.stdout or "{}")
     except json.JSONDecodeError:
         return {}
+    return {target: changes for target, changes in found.items() if target in targets}
 
 
 def _changes(entries: list) -> str:

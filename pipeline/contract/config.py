@@ -23,6 +23,14 @@ EDITION_FILE = "edition.yaml"
 MAPPING_FILE = "mapping.yaml"
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's loader when PyYAML has it (dvc.lock of four editions: 2 s → 0.1 s)."""
+    return yaml.load(text, Loader=_LOADER)
+
+
 def read_yaml(path: Path) -> Any:
     """Load a YAML file, turning a missing or malformed file into a French message naming it."""
     try:
@@ -34,7 +42,7 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError("Fichier de configuration illisible (il doit être en UTF-8)", file=str(path.name),
                           hint="Enregistrez-le en UTF-8")
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"Fichier YAML mal formé : {getattr(exc, 'problem', exc)}", file=path.name,

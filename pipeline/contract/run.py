@@ -19,6 +19,7 @@ from .config import Params, StageSpec
 from .errors import StagescoError
 from .paths import project_root, relative, state_dir
 from .runner import run_stage
+from .config import parse_yaml
 
 USAGE = "Usage : python -m pipeline.contract.run <étape> <édition>"
 PREVIOUS = "perime"  # state/<edition>/perime/<stage>/: the last good report and workbooks of a failed stage
@@ -63,7 +64,7 @@ def keep_previous(root: Path, edition_name: str, stage: StageSpec) -> list[str]:
     ``state/<edition>/perime/<stage>/``, so that the home page keeps them readable, marked « périmé ».
     Returns their repository-relative paths."""
     try:
-        lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8")) or {}
+        lock = parse_yaml((root / "dvc.lock").read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return []
     entry = (lock.get("stages") or {}).get(f"{stage.name}@{edition_name}") or {}

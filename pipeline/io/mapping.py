@@ -16,11 +16,11 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from ..contract.errors import ConfigError
 from .normalise import fold
 from .readers import RawTable
+from ..contract.config import parse_yaml
 
 
 @dataclass
@@ -181,9 +181,9 @@ def load_mapping(source, file: str = "mapping.yaml", extras: dict[str, set[str]]
     multi-select field) or ``{options: {code: label}}``. Every problem is a French :class:`ConfigError`
     naming the key; an unknown field is an :class:`UnknownFieldError` (never dropped without a word)."""
     if isinstance(source, Path):
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = parse_yaml(source.read_text(encoding="utf-8"))
     elif isinstance(source, str):
-        data = yaml.safe_load(source)
+        data = parse_yaml(source)
     else:
         data = source
     data = data or {}

@@ -30,6 +30,7 @@ from ..contract.config import Edition
 from ..contract.errors import ConfigError, StagescoError
 from .freeze import MANIFEST_DIR, manifest_path
 from ..contract.paths import state_dir
+from ..contract.config import parse_yaml
 
 
 @dataclass
@@ -70,7 +71,7 @@ def schedule(edition: Edition) -> Schedule:
 def _lock_entries(text: str, edition: str, keep: bool) -> list[dict]:
     """The stage entries of a ``dvc.lock`` text for (``keep=False``) or other than (``keep=True``) the edition."""
     try:
-        stages = (yaml.safe_load(text) or {}).get("stages") or {}
+        stages = (parse_yaml(text) or {}).get("stages") or {}
     except yaml.YAMLError:
         return []
     return [entry for name, entry in stages.items() if name.endswith(f"@{edition}") != keep]
@@ -96,13 +97,13 @@ def edition_hashes(root: Path, edition: str) -> set[str]:
     found: set[str] = set()
     folder = root / "inputs" / edition
     for path in folder.glob("*.dvc"):
-        found |= _hashes([yaml.safe_load(path.read_text(encoding="utf-8")) or {}], False)
+        found |= _hashes([parse_yaml(path.read_text(encoding="utf-8")) or {}], False)
     if (root / "dvc.lock").is_file():
         found |= _hashes(_lock_entries((root / "dvc.lock").read_text(encoding="utf-8"), edition, False), True)
     for commit in _git(root, "rev-list", "--all", "--", f"inputs/{edition}", "dvc.lock").split():
         for rel in _git(root, "ls-tree", "-r", "--name-only", commit, "--", f"inputs/{edition}").split("\n"):
             if rel.endswith(".dvc"):
-                found |= _hashes([yaml.safe_load(_git(root, "show", f"{commit}:{rel}")) or {}], False)
+                found |= _hashes([parse_yaml(_git(root, "show", f"{commit}:{rel}")) or {}], False)
         found |= _hashes(_lock_entries(_git(root, "show", f"{commit}:dvc.lock"), edition, False), True)
     return found
 
@@ -112,7 +113,7 @@ def other_hashes(root: Path, edition: str) -> set[str]:
     found: set[str] = set()
     for path in (root / "inputs").glob("*/*.dvc"):
         if path.parent.name != edition:
-            found |= _hashes([yaml.safe_load(path.read_text(encoding="utf-8")) or {}], False)
+            found |= _hashes([parse_yaml(path.read_text(encoding="utf-8")) or {}], False)
     if (root / "dvc.lock").is_file():
         found |= _hashes(_lock_entries((root / "dvc.lock").read_text(encoding="utf-8"), edition, True), True)
     return found

@@ -22,7 +22,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from . import compare, dvcdata
 from ..contract.errors import ConfigError, StagescoError
@@ -32,6 +31,7 @@ VENV_CACHE = Path(os.environ.get("STAGESCO_VENV_CACHE", "~/.cache/stagesco/venvs
 KERNEL_CHECK = """\
 import sys
 from jupyter_client.manager import start_new_kernel
+from ..contract.config import parse_yaml
 km, kc = start_new_kernel(kernel_name="stagesco", cwd=sys.argv[1])
 out = []
 def hook(msg):
@@ -225,9 +225,9 @@ def _stages(checkout: Path, edition: str) -> list[str]:
     """``<stage>@<edition>`` for every stage of the checkout's stage table the edition uses (``stages:`` of its
     edition.yaml, default all), read from its ``params.yaml``
     (never by importing the checkout's code, whose modules may be laid out differently at that revision)."""
-    params = yaml.safe_load((checkout / "params.yaml").read_text(encoding="utf-8")) or {}
+    params = parse_yaml((checkout / "params.yaml").read_text(encoding="utf-8")) or {}
     config_file = checkout / "inputs" / edition / "edition.yaml"
-    config = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}) if config_file.is_file() else {}
+    config = (parse_yaml(config_file.read_text(encoding="utf-8")) or {}) if config_file.is_file() else {}
     chosen = config.get("stages") if isinstance(config, dict) else None  # the edition's own stage list, if any
     return [f"{stage}@{edition}" for stage in (params.get("stages") or {}) if chosen is None or stage in chosen]
 

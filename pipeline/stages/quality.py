@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
+from ..contract.config import parse_yaml
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
 KEYS_SHOWN = 10  # failing row keys listed per expectation (the workbook lists them all)
@@ -68,7 +68,7 @@ def load_suites(folder: Path = SUITES_DIR) -> list[Suite]:
     suites: list[Suite] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
         where = f"schemas/expectations/{path.name}"
         for required in ("table", "label", "description", "key", "expectations"):
             if required not in data:
