@@ -38,6 +38,7 @@ DIVE_GRACE = 0.5
 DIVE_GRACE_MAX = 5.0
 
 
+EXACT_DEFERRAL = True  # a deferred node waits with its exact bound (bisection), not the quick test's weaker one
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
@@ -47,7 +48,8 @@ class _Deferred:
     strictly worse (found by :func:`_warm`'s bisection): ``bound`` says so; the node waits with it and, if it is
     still needed, is solved from level ``low + 1`` without a new bisection."""
     bound: tuple[int, ...]
-    low: int
+    low: int | None  # None: not known yet, only that the face of level ``high`` does not meet the node
+    high: int
 
 
 def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool | _Deferred,
@@ -83,12 +85,12 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
         # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
         # the counterfactuals quote it)
         return _warm(model, limits, parent, levels, draw_index, worse, deadline,
-                     inside.low if isinstance(inside, _Deferred) else None, next_bound)
+                     inside if isinstance(inside, _Deferred) else None, next_bound)
     return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline, partial=partial)
 
 
 def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
-          draw_index: int | None, worse, deadline: float | None, known: int | None = None,
+          draw_index: int | None, worse, deadline: float | None, known: _Deferred | None = None,
           next_bound: tuple[int, ...] | None = None) -> _Node | None | bool | object | _Deferred:
     """A node outside its parent's optimal face, solved from the deepest level it still shares with its parent.
 
@@ -99,8 +101,10 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
     per step; feasibility only shrinks as k grows); k = -1 is a full solve. The node's level k + 1 is then
     strictly worse than its parent's: when that bound exceeds ``next_bound`` (another node comes first), the node
     is returned as :class:`_Deferred` instead of being solved (the levels after k of a child that closes a
-    project cost several seconds at 100 000 learners, and most such children are never needed); ``known``: the
-    k of a deferred node, found before."""
+    project cost several seconds at 100 000 learners, and most such children are never needed). Whether it does
+    is decided by one feasibility flow before the bisection: with ``j`` the first level where ``next_bound``
+    exceeds the parent's vector, the node waits exactly when the face of level ``j - 1`` does not meet it.
+    ``known``: what an earlier call found about a deferred node (its k, or a level whose face does not meet it)."""
     n, t, h = model.n_nodes, model.tail, model.head
     base_lo, base_cap = limits
     labels, values = parent.fixed_at, parent.face[0]
@@ -118,9 +122,22 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
             return None
 
     low, high, found = -1, parent.ranks - 1, None  # the face of level ``high`` is known not to meet the node
-    if known is not None:
-        low, high = known, known + 1
-        found = box(known) if known >= 0 else None
+    if known is not None and known.low is not None:
+        low, high = known.low, known.low + 1
+        found = box(low) if low >= 0 else None
+    elif known is not None:
+        high = known.high
+    elif next_bound is not None:
+        ranks = parent.vector[:parent.ranks]
+        j = next((k for k, (a, b) in enumerate(zip(next_bound, ranks)) if a != b), None)
+        if j is not None and next_bound[j] > ranks[j] and 1 <= j <= high:
+            trial = box(j - 1)
+            if trial is None:  # the node's level j - 1 or an earlier one is worse
+                high = j - 1
+                if not EXACT_DEFERRAL:
+                    return _Deferred(ranks[:j - 1] + (ranks[j - 1] + 1,), None, j - 1)
+            else:
+                low, found = j - 1, trial
     while high - low > 1:
         if deadline is not None and perf_counter() > deadline:
             return _STOPPED
@@ -132,7 +149,7 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
             low, found = middle, trial
     stronger = parent.vector[:low + 1] + (parent.vector[low + 1] + 1,)
     if known is None and next_bound is not None and stronger > next_bound:
-        return _Deferred(stronger, low)
+        return _Deferred(stronger, low, low + 1)
     if found is None:
         return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline,
                          floor=parent.vector[0], prices=parent.prices)
