@@ -5,7 +5,8 @@ For a fixed set of opened projects the assignment problem is a min-cost flow: cl
 its kind, project and rank) and gives the bounds of a set of decisions (projects forced open with their
 minimums as lower bounds, or closed), the projects opened below their minimum by a flow, the cost of each
 objective level and the lottery weights (the same weights on the same aggregated arcs as the MIP's). The search
-over the opened sets is in :mod:`pipeline.assign.branch`.
+over the opened sets is in :mod:`pipeline.assign.branch`. With ``allow_unplaced`` each class also has an arc
+straight to the sink (its learners left without a project), counted by a first level and weighted by the lottery.
 """
 
 from __future__ import annotations
