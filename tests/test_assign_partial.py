@@ -216,3 +216,20 @@ def test_partial_placement_at_scale_is_proven(objective):
     solution = solve(scarce)
     assert_partial(scarce, solution)
     assert solution.unplaced
+    quick = solve(scarce, time_limit=1e-6)  # no time for the search: still a feasible partial placement
+    assert violations(scarce, quick) == [] and quick.objective_vector >= solution.objective_vector
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scarce_cp_sat_instances())
+def test_partial_placement_with_no_time_still_answers(instance):
+    """With no time for the search: a feasible partial placement, never better than the optimum."""
+    try:
+        full = solve(instance)
+    except InfeasibleAssignment:
+        return
+    quick = solve(instance, time_limit=1e-9)
+    assert violations(instance, quick) == []
+    assert quick.objective_vector >= full.objective_vector and quick.gap >= 0.0
+    if quick.optimal:
+        assert quick.objective_vector == full.objective_vector
