@@ -185,15 +185,15 @@ def test_only_commission_pairs_can_make_a_partial_placement_infeasible():
 
 def test_checker_rejects_an_unplaced_learner_who_had_room():
     instance = Instance((Learner("a", "ES", ("P1",)), Learner("b", "ES", ("P1",))),
-                        (Project("P1", 0, 1, frozenset({"ES"})), Project("P2", 0, 1, frozenset({"ES"}))), ranks=1,
-                        allow_unplaced=True)
+                        (Project("P1", 0, 2, frozenset({"ES"})),), ranks=1, allow_unplaced=True)
     solution = solve(instance)
     assert solution.unplaced == () and violations(instance, solution) == []
-    dropped = replace(solution, assignment={lid: pid for lid, pid in solution.assignment.items()
-                                            if pid == "P1"}, unplaced=tuple(lid for lid, pid in
-                                                                           solution.assignment.items() if pid == "P2"))
-    assert violations(instance, dropped) != []
+    # b left out although P1 has room: otherwise a consistent solution
+    dropped = replace(solution, assignment={"a": "P1"}, unplaced=("b",), ranks={"a": 1}, rank_profile=(1, 0),
+                      objective_vector=(1, 0))
+    assert violations(instance, dropped) == ["b non placé alors que le projet ouvert P1 a encore de la place"]
     assert violations(replace(instance, allow_unplaced=False), dropped) != []
+    assert violations(instance, replace(dropped, optimal=False, gap=0.5)) == []  # best found: feasible, not optimal
 
 
 def test_explanations_of_an_unplaced_learner_name_each_listed_project():

@@ -59,7 +59,9 @@ def violations(instance: Instance, solution: Solution) -> list[str]:
             if size and per_track[pid, track] < need:
                 problems.append(f"{pid} ouvert avec {per_track[pid, track]} {track} pour un minimum de {need}")
     banned = {(pair.learner, pair.project) for pair in instance.forbidden}
-    for lid in sorted(unplaced):  # one more learner on an opened project with room keeps every minimum
+    # a solution announced optimal leaves nobody out while an opened project of their track has room (one more
+    # learner there keeps every minimum); a best-found one (time limit) may
+    for lid in sorted(unplaced) if solution.optimal else ():
         room = [pid for pid, p in projects.items() if sizes[pid] and sizes[pid] < p.max_size
                 and learners[lid].track in p.tracks and (lid, pid) not in banned]
         if room:
