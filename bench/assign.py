@@ -12,6 +12,12 @@ optimum must equal stagesco's ``sum_of_ranks`` on that relaxed instance), and ``
 (stable, student-optimal; may leave learners unassigned). Each run happens in a forked child with a hard
 wall-clock limit.
 
+``--pooled`` (default on; ``--no-pooled`` to skip) adds issue 15's pooled territory: 300 000 pupils over 60
+basins (2 000 to 8 000 pupils each, an instance of the minimums family in each), solved basin by basin by
+:func:`pipeline.assign.solve_by_group` in one worker process per core; it prints the generation time, the
+wall time of the fan-out, the sum and the worst of the basins' times, the peak memory of the parent and of
+the largest worker, and whether every basin is proven optimal.
+
     .venv/bin/python bench/assign.py --quick
     .venv/bin/python bench/assign.py --sizes 300 5000 20000 100000
     .venv/bin/python bench/assign.py --family minimums --objectives egalitarian
@@ -31,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.assign import solve  # noqa: E402
+from pipeline.assign import solve, solve_by_group  # noqa: E402
 from pipeline.assign.instances import minimum_size_instance, random_instance  # noqa: E402
 from pipeline.assign.model import Instance  # noqa: E402
 
@@ -138,6 +144,49 @@ def row_text(size: int, method: str, row: dict) -> str:
             f"{str(row.get('closed', '-')):>6} | {shown:<40} | {os.getloadavg()[0]:>4.2f} | {row.get('status', '')}")
 
 
+def basin_sizes(total: int, basins: int) -> list[int]:
+    """``basins`` sizes rising evenly from 1 to 4 times the smallest, summing to ``total`` (300 000 over 60
+    basins: 2 000 to 8 000)."""
+    raw = [2 + 6 * k / max(1, basins - 1) for k in range(basins)]
+    sizes = [int(total * r / sum(raw)) for r in raw]
+    sizes[-1] += total - sum(sizes)
+    return sizes
+
+
+def pooled_task(total: int, basins: int, time_limit: float, workers: int | None):
+    def task(_) -> dict:
+        start = time.perf_counter()
+        groups = {f"B{b:02d}": minimum_size_instance(1_000 + b, n) for b, n in enumerate(basin_sizes(total, basins))}
+        made = time.perf_counter() - start
+        start = time.perf_counter()
+        runs = solve_by_group(groups, time_limit=time_limit, workers=workers)
+        wall = time.perf_counter() - start
+        worst = max(runs, key=lambda name: runs[name].time)
+        return {"generation": made, "fan_out": wall, "sum": sum(run.time for run in runs.values()),
+                "worst": worst, "worst_time": runs[worst].time, "worst_size": len(groups[worst].learners),
+                "worker_mib": max(run.peak_mib for run in runs.values()),
+                "proven": sum(run.solution.optimal for run in runs.values()), "basins": len(runs),
+                "closed": sum(len(run.solution.closed) for run in runs.values()),
+                "gap": max(run.solution.gap for run in runs.values())}
+    return task
+
+
+def print_pooled(total: int, basins: int, time_limit: float, workers: int | None, wall_limit: float) -> None:
+    cores = workers or os.cpu_count()
+    sizes = basin_sizes(total, basins)
+    print(f"# pooled: {total} pupils over {basins} basins (minimums family, {min(sizes)} to {max(sizes)} pupils per "
+          f"basin), solve_by_group on {cores} worker processes")
+    row = in_child(pooled_task(total, basins, time_limit, workers), None, wall_limit)
+    if "fan_out" not in row:
+        print(f"pooled: {row.get('status')}")
+        return
+    print(f"pooled: generation {row['generation']:.1f} s; fan-out {row['fan_out']:.1f} s wall "
+          f"(sum of the basins' solves {row['sum']:.1f} s); worst basin {row['worst']} ({row['worst_size']} pupils) "
+          f"{row['worst_time']:.2f} s; peak memory parent {row['rss']:.0f} MiB, largest worker "
+          f"{row['worker_mib']:.0f} MiB; proven {row['proven']}/{row['basins']} (worst gap {row['gap']:.2%}); "
+          f"{row['closed']} projects closed; load {os.getloadavg()[0]:.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only 300 and 5 000 learners")
@@ -151,6 +200,11 @@ def main() -> None:
                         help="solver time limit (s): whole search for the flow path, per level for a MIP")
     parser.add_argument("--backend", default="flow", help="flow (default) or a MIP solver (SCIP...)")
     parser.add_argument("--wall-limit", type=float, default=300.0, help="hard limit per run (s)")
+    parser.add_argument("--pooled", action=argparse.BooleanOptionalAction, default=True,
+                        help="the pooled 300 000-pupil territory, basin by basin in parallel (issue 15)")
+    parser.add_argument("--pooled-size", type=int, default=300_000)
+    parser.add_argument("--basins", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     args = parser.parse_args()
     sizes = [300, 5000] if args.quick else args.sizes
     print(f"{'learners':>7} | {'method':<22} | {'time s':>8} | {'cpu s':>7} | {'peak MiB':>8} | {'optimal':<12} | "
@@ -172,6 +226,8 @@ def main() -> None:
             lsa = in_child(scipy_task, relaxed, args.wall_limit)
             print(row_text(size, "scipy LSA, min=0", lsa) + f" ; Σ rangs = {lsa.get('value')}", flush=True)
             print(row_text(size, "matching SA", in_child(matching_task, base, args.wall_limit)), flush=True)
+    if args.pooled:
+        print_pooled(args.pooled_size, args.basins, args.time_limit, args.workers, args.wall_limit)
 
 
 if __name__ == "__main__":

@@ -38,23 +38,35 @@ DIVE_GRACE = 0.5
 DIVE_GRACE_MAX = 5.0
 
 
+EXACT_DEFERRAL = True  # a deferred node waits with its exact bound (bisection), not the quick test's weaker one
 _WORSE = object()  # a node's rank levels are strictly worse than its parent's (see _evaluate)
 
 
-def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool, levels: list,
-              draw_index: int | None, worse, deadline: float | None = None,
-              partial: list | None = None) -> _Node | None | bool | object:
+@dataclass(frozen=True)
+class _Deferred:
+    """A node outside its parent's face whose first ``low + 1`` levels are its parent's and whose next level is
+    strictly worse (found by :func:`_warm`'s bisection): ``bound`` says so; the node waits with it and, if it is
+    still needed, is solved from level ``low + 1`` without a new bisection."""
+    bound: tuple[int, ...]
+    low: int | None  # None: not known yet, only that the face of level ``high`` does not meet the node
+    high: int
+
+
+def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | None, inside: bool | _Deferred,
+              levels: list, draw_index: int | None, worse, deadline: float | None = None,
+              partial: list | None = None, next_bound: tuple[int, ...] | None = None) -> _Node | None | bool | object:
     """A node's relaxation (``partial``: see :func:`pipeline.assign.lexflow._lex_flow`, root only).
     ``inside``: when the parent's optimal flows for the rank levels include one that
     meets the node's extra bounds, the node has the same rank levels and its optimal flows are exactly those:
     only the lottery (or feasibility) is solved, on that much smaller network. When none does, the node's rank
     levels are strictly worse than the parent's: :data:`_WORSE` is returned without solving (the caller
     re-queues the node with that stronger bound and evaluates it, not ``inside``, only if it is still needed:
-    see :func:`_warm`)."""
+    see :func:`_warm`). ``next_bound``: the best bound waiting in the queue; a node that :func:`_warm` finds
+    worse than it is returned as :class:`_Deferred` (and comes back with it as ``inside``)."""
     limits = model.bounds(decisions)
     if limits is None:
         return None
-    if parent is not None and inside and parent.face is not None:
+    if parent is not None and inside is True and parent.face is not None:
         face_lo, free, free_cap = parent.face
         face_cap = face_lo.astype(np.int64)
         face_cap[free] = free_cap
@@ -65,26 +77,34 @@ def _evaluate(model: _FlowModel, decisions: dict[int, bool], parent: _Node | Non
             if parent.fixed_at is not None:
                 fixed_at = np.where(limits[0] == limits[1], -1, parent.fixed_at).astype(np.int8)
             node = _lex_flow(model, lo, cap, [], draw_index, worse, parent.vector[:parent.ranks], deadline,
-                             fixed_at)
+                             fixed_at, prices=parent.prices)
             if node is not None:
                 return node
         return _WORSE
     if parent is not None and parent.fixed_at is not None and parent.ranks == len(levels) and draw_index is not None:
         # (only with a lottery: without one, which of several optimal flows comes out depends on the path, and
         # the counterfactuals quote it)
-        return _warm(model, limits, parent, levels, draw_index, worse, deadline)
+        return _warm(model, limits, parent, levels, draw_index, worse, deadline,
+                     inside if isinstance(inside, _Deferred) else None, next_bound)
     return _lex_flow(model, *limits, levels, draw_index, worse, deadline=deadline, partial=partial)
 
 
 def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Node, levels: list,
-          draw_index: int | None, worse, deadline: float | None) -> _Node | None | bool | object:
+          draw_index: int | None, worse, deadline: float | None, known: _Deferred | None = None,
+          next_bound: tuple[int, ...] | None = None) -> _Node | None | bool | object | _Deferred:
     """A node outside its parent's optimal face, solved from the deepest level it still shares with its parent.
 
     The parent's optimal flows for its first k+1 levels are its bounds with the arcs fixed at levels 0..k
     (``parent.fixed_at``). When the node's bounds meet them, the node has the parent's values for those
     levels and its optimal flows for them are exactly that intersection: only the levels after k remain to be
     solved, on a network with those arcs fixed. The deepest such k is found by bisection (one feasibility flow
-    per step; feasibility only shrinks as k grows); k = -1 is a full solve."""
+    per step; feasibility only shrinks as k grows); k = -1 is a full solve. The node's level k + 1 is then
+    strictly worse than its parent's: when that bound exceeds ``next_bound`` (another node comes first), the node
+    is returned as :class:`_Deferred` instead of being solved (the levels after k of a child that closes a
+    project cost several seconds at 100 000 learners, and most such children are never needed). Whether it does
+    is decided by one feasibility flow before the bisection: with ``j`` the first level where ``next_bound``
+    exceeds the parent's vector, the node waits exactly when the face of level ``j - 1`` does not meet it.
+    ``known``: what an earlier call found about a deferred node (its k, or a level whose face does not meet it)."""
     n, t, h = model.n_nodes, model.tail, model.head
     base_lo, base_cap = limits
     labels, values = parent.fixed_at, parent.face[0]
@@ -97,11 +117,27 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
         if (lo[sel] > cap[sel]).any():
             return None
         try:
-            return lo, cap, fl.min_cost_flow(n, t, h, lo, cap, np.zeros(t.size, np.int64), model.supply)
+            return lo, cap, fl.feasible_flow(n, t, h, lo, cap, model.supply)
         except fl.Infeasible:
             return None
 
     low, high, found = -1, parent.ranks - 1, None  # the face of level ``high`` is known not to meet the node
+    if known is not None and known.low is not None:
+        low, high = known.low, known.low + 1
+        found = box(low) if low >= 0 else None
+    elif known is not None:
+        high = known.high
+    elif next_bound is not None:
+        ranks = parent.vector[:parent.ranks]
+        j = next((k for k, (a, b) in enumerate(zip(next_bound, ranks)) if a != b), None)
+        if j is not None and next_bound[j] > ranks[j] and 1 <= j <= high:
+            trial = box(j - 1)
+            if trial is None:  # the node's level j - 1 or an earlier one is worse
+                high = j - 1
+                if not EXACT_DEFERRAL:
+                    return _Deferred(ranks[:j - 1] + (ranks[j - 1] + 1,), None, j - 1)
+            else:
+                low, found = j - 1, trial
     while high - low > 1:
         if deadline is not None and perf_counter() > deadline:
             return _STOPPED
@@ -111,14 +147,17 @@ def _warm(model: _FlowModel, limits: tuple[np.ndarray, np.ndarray], parent: _Nod
             high = middle
         else:
             low, found = middle, trial
+    stronger = parent.vector[:low + 1] + (parent.vector[low + 1] + 1,)
+    if known is None and next_bound is not None and stronger > next_bound:
+        return _Deferred(stronger, low, low + 1)
     if found is None:
         return _lex_flow(model, base_lo, base_cap, levels, draw_index, worse, deadline=deadline,
-                         floor=parent.vector[0])
+                         floor=parent.vector[0], prices=parent.prices)
     lo, cap, flow = found
     fixed_at = np.where((labels >= 0) & (labels <= low), labels, FREE).astype(np.int8)
     fixed_at[base_lo == base_cap] = -1
     return _lex_flow(model, lo, cap, levels[low + 1:], draw_index, worse, parent.vector[:low + 1], deadline,
-                     fixed_at, flow, floor=parent.vector[low + 1])
+                     fixed_at, flow, floor=parent.vector[low + 1], prices=parent.prices)
 
 
 def _successor(ranks: tuple[int, ...]) -> tuple[int, ...]:
@@ -204,7 +243,8 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             node = best  # the polished incumbent is this node's relaxation, already solved
         else:
             node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse,
-                             deadline if best is not None or partial is not None else None, partial)
+                             deadline if best is not None or partial is not None else None, partial,
+                             heap[0][0] if heap else None)
         if node is _STOPPED and best is None:
             # the root's levels outlast the time limit: an incumbent from the levels solved so far (their values
             # bound the optimum), else the root is solved whole
@@ -218,6 +258,9 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             node = _evaluate(model, decisions, parent, inside, levels, draw_index, worse)
         if node is _STOPPED:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
+        if isinstance(node, _Deferred):
+            push(max(bound, node.bound), decisions, parent, node)
+            continue
         if node is _WORSE:
             if parent.ranks:
                 push(max(bound, _successor(parent.vector[:parent.ranks])), decisions, parent, False)
@@ -317,7 +360,9 @@ def _flow_assignment(model: _FlowModel, flow: np.ndarray) -> dict[str, str]:
     hubs = np.flatnonzero((flow > 0) & (model.kind == model.HUB))
     hub_arcs = [(model._hub_track(t), projects[p].id, f) for t, p, f in
                 zip(model.tail[hubs].tolist(), model.proj[hubs].tolist(), flow[hubs].tolist())]
-    return _place(net, class_arcs, hub_arcs)
+    dropped = np.flatnonzero((flow > 0) & (model.kind == model.UNPLACED))
+    unplaced = dict(zip(model.tail[dropped].tolist(), flow[dropped].tolist()))
+    return _place(net, class_arcs, hub_arcs, unplaced)
 
 
 def _flow_sizes(model: _FlowModel, flow: np.ndarray) -> dict[str, int]:

@@ -57,9 +57,38 @@ def min_cost_flow(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarr
     return flow
 
 
+def feasible_flow(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarray, cap: np.ndarray,
+                  supply: np.ndarray) -> np.ndarray:
+    """Some flow within (lo, cap) meeting the supplies (int64 per arc), by one OR-tools max flow from the nodes
+    with an excess to those with a deficit once the lower bounds are sent; raises :class:`Infeasible`."""
+    rest = supply.astype(np.int64).copy()
+    if lo.any():
+        moved = lo.astype(np.float64)
+        rest -= np.bincount(tail, moved, n_nodes).astype(np.int64) - np.bincount(head, moved, n_nodes).astype(np.int64)
+    free = np.flatnonzero(cap > lo)
+    excess, deficit = np.flatnonzero(rest > 0), np.flatnonzero(rest < 0)
+    flow = lo.astype(np.int64).copy()
+    if not excess.size and not deficit.size:
+        return flow
+    source, sink = n_nodes, n_nodes + 1
+    solver = _mf.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(
+        np.concatenate([tail[free], np.full(excess.size, source), deficit]).astype(np.int32),
+        np.concatenate([head[free], excess, np.full(deficit.size, sink)]).astype(np.int32),
+        np.concatenate([(cap[free] - lo[free]), rest[excess], -rest[deficit]]).astype(np.int64))
+    status = solver.solve(source, sink)
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"max flow: status {status}")
+    if solver.optimal_flow() < rest[excess].sum() or rest[excess].sum() != -rest[deficit].sum():
+        raise Infeasible()
+    flow[free] += solver.flows(np.arange(free.size, dtype=np.int32))
+    return flow
+
+
 def min_cost_flow_by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarray,
                                cap: np.ndarray, cost: np.ndarray, supply: np.ndarray,
-                               flow: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                               flow: np.ndarray | None = None,
+                               prices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """An optimal flow and optimal node potentials (``cost + d[tail] - d[head] >= 0`` on every residual arc),
     by the primal-dual method: a sequence of maximum flows, for costs spanning few values (the unit levels).
 
@@ -74,7 +103,11 @@ def min_cost_flow_by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray,
 
     Arcs fixed by their bounds (``lo == cap``) never enter a residual graph: they are taken out first (their
     flow moves into the supplies), which leaves the same residual graphs, in the same order, on smaller
-    arrays."""
+    arrays.
+
+    ``prices``: starting node potentials (any; zero if None), e.g. the optimal ones of a similar network (a
+    branch-and-bound parent's, for the same level): arcs are then moved to a bound by their reduced cost under
+    these prices instead of their cost, so that a start close to the optimum leaves little excess to route."""
     fixed = lo == cap
     if fixed.any():
         keep = np.flatnonzero(~fixed)
@@ -82,20 +115,22 @@ def min_cost_flow_by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray,
         rest = (supply.astype(np.int64) - np.bincount(tail[fixed], moved, n_nodes).astype(np.int64)
                 + np.bincount(head[fixed], moved, n_nodes).astype(np.int64))
         x, d = _by_max_flows(n_nodes, tail[keep], head[keep], lo[keep], cap[keep], cost[keep], rest,
-                             None if flow is None else flow[keep])
+                             None if flow is None else flow[keep], prices)
         out = lo.astype(np.int64).copy()
         out[keep] = x
         return out, d
-    return _by_max_flows(n_nodes, tail, head, lo, cap, cost, supply, flow)
+    return _by_max_flows(n_nodes, tail, head, lo, cap, cost, supply, flow, prices)
 
 
 def _by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarray, cap: np.ndarray,
-                  cost: np.ndarray, supply: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                  cost: np.ndarray, supply: np.ndarray, flow: np.ndarray | None,
+                  prices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`min_cost_flow_by_max_flows` on arcs none of which is fixed."""
     x = (lo if flow is None else flow).astype(np.int64)
-    x = np.where(cost > 0, lo, np.where(cost < 0, cap, x)).astype(np.int64)
+    d = np.zeros(n_nodes, np.int64) if prices is None else prices.astype(np.int64).copy()
+    start = cost if prices is None else cost + d[tail] - d[head]
+    x = np.where(start > 0, lo, np.where(start < 0, cap, x)).astype(np.int64)
     supply = supply.astype(np.int64)
-    d = np.zeros(n_nodes, np.int64)
     need_distances = False  # the tight arcs of the starting potentials are tried first
     while True:
         balance = (supply - np.bincount(tail, x, n_nodes).astype(np.int64)

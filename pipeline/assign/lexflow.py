@@ -35,11 +35,15 @@ class _Node:
     # per arc, the rank level after which it is fixed in the face (-1: by the node's own bounds; FREE: never),
     # so that the optimal flows of the first k levels are the node's bounds with the arcs of level < k fixed
     fixed_at: np.ndarray | None = None
+    # per rank level solved by the primal-dual method (index in the levels), its optimal node potentials: a child
+    # re-solving that level starts from them (see :func:`pipeline.assign.flow.min_cost_flow_by_max_flows`)
+    prices: dict[int, np.ndarray] | None = None
 
     def light(self) -> _Node:
         """What the children need (the face), without the per-arc arrays of this node's own solution."""
         empty = np.zeros(0, np.int64)
-        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face, self.fixed_at)
+        return _Node(self.vector, empty, empty, empty, self.decisions, self.ranks, self.face, self.fixed_at,
+                     self.prices)
 
 
 _STOPPED = object()  # a node whose evaluation was stopped by the deadline
@@ -49,7 +53,7 @@ FREE = 127  # ``_Node.fixed_at`` of an arc still free in the face
 def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, draw_index: int | None,
               worse, prefix: tuple[int, ...] = (), deadline: float | None = None, fixed_at: np.ndarray | None = None,
               flow: np.ndarray | None = None, partial: list | None = None,
-              floor: int | None = None) -> _Node | None | bool | object:
+              floor: int | None = None, prices: dict[int, np.ndarray] | None = None) -> _Node | None | bool | object:
     """Solve the levels (then the lottery of ``draw_index``) one group after the other on (lo, cap).
 
     ``prefix``: the values of the levels before ``levels``, already optimal on (lo, cap), with ``fixed_at``
@@ -60,8 +64,11 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
     list), the deadline is only watched once some flow is known, and a stop appends to ``partial`` the values of
     the levels solved so far (optimal: a lower bound) and that flow (within (lo, cap)). ``floor``: a lower
     bound on the first level's value (a parent's value there), which spares :func:`_zero_levels` its flows when
-    that level cannot be at its trivial bound.
+    that level cannot be at its trivial bound. ``prices``: a parent's optimal potentials per level (see
+    :attr:`_Node.prices`), the starting point of the same levels here; the node keeps them for the levels of
+    ``prefix`` and its own for the levels it solves.
     """
+    own_prices = dict(prices or {})
     n, t, h = model.n_nodes, model.tail, model.head
     base = model.n_free + 1
     limit = 2**61 // max(n + 2, model.n_free + 1)  # OR-tools scales costs by the number of nodes
@@ -107,9 +114,11 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         if group is not None and len(group) == 1 and group[0][3]:
             # unit costs: a few max flows, warm-started from the previous level's flow (see flow.py)
             try:
-                flow, d = fl.min_cost_flow_by_max_flows(n, t, h, lo, cap, cost, model.supply, flow)
+                flow, d = fl.min_cost_flow_by_max_flows(n, t, h, lo, cap, cost, model.supply, flow,
+                                                        own_prices.get(len(prefix) + i))
             except fl.Infeasible:
                 return None
+            own_prices[len(prefix) + i] = d
         elif not (flow is not None and cost.min() >= 0 and cost @ flow == cost @ lo):
             # (else the current flow already meets the trivial bound: optimal as it is)
             try:
@@ -141,7 +150,7 @@ def _lex_flow(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list, 
         face = (lo, cap)
     free = np.flatnonzero(face[1] > face[0]).astype(np.int32)
     return _Node(tuple(values), flow, lo, cap, {}, len(prefix) + len(levels),
-                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)), fixed_at)
+                 (face[0].astype(np.int32), free, face[1][free].astype(np.int32)), fixed_at, own_prices)
 
 
 def _zero_levels(model: _FlowModel, lo: np.ndarray, cap: np.ndarray, levels: list,

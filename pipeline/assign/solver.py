@@ -1,5 +1,10 @@
 """The assignment solver: every learner on exactly one project, lexicographically optimal, proven, unique.
 
+With ``Instance.allow_unplaced`` (fewer places than learners) a learner may stay without a project: a first
+level then minimises the number of unplaced learners, and the objective and the lottery apply among the placed
+(``Solution.unplaced`` lists the others). Independent groups (a pôle's basins) are solved side by side by
+:func:`pipeline.assign.groups.solve_by_group`.
+
 This module is the entry point; the work is done by:
 
 * :mod:`pipeline.assign.precheck`: the common reasons why no assignment exists, in French, and the diagnosis
