@@ -41,6 +41,8 @@ EMPLOYER_RULES = {"forbid": "exclu(e) de l'offre de sa structure employeuse",
                   "fix": "placé(e) dans l'offre de sa structure employeuse", "none": "sans règle"}
 EMPLOYER_FORBIDDEN = "employeur (conflit d'intérêts)"
 EMPLOYER_FIXED = "stage dans sa structure employeuse (règle employeur de l'édition)"
+POLE_COLUMNS = ("school", "basin")  # a pupil's school and basin, in a pôle de stages
+OTHER_BASIN = "offre d'un autre bassin que celui de l'élève"
 
 
 @dataclass
@@ -262,6 +264,19 @@ def employer_fixed_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[P
     return pairs
 
 
+def same_basin(roster: pd.DataFrame, retained: pd.DataFrame) -> bool:
+    """Whether learners and projects carry a basin (stage 40 gives one to each pupil of a pôle de stages whose
+    edition sets ``applications.same_basin``)."""
+    return "basin" in roster.columns and "basin" in retained.columns
+
+
+def basin_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
+    """Every (learner, project of another basin) pair, forbidden."""
+    return [Pair(learner, project, f"{OTHER_BASIN} ({basin})")
+            for learner, own in zip(roster["learner_id"], roster["basin"])
+            for project, basin in zip(retained["project_code"], retained["basin"]) if basin != own]
+
+
 def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame,
                    adjustments: pd.DataFrame, cfg: dict) -> Instance:
     prefs = preferences.sort_values(["learner_id", "rank"]).groupby("learner_id")["project_code"].apply(tuple).to_dict()
@@ -280,6 +295,8 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     elif cfg["employer_rule"] == "fix":  # the commission's own fixed pair of a learner comes first
         decided = {p.learner for p in fixed}
         fixed += tuple(p for p in employer_fixed_pairs(roster, retained) if p.learner not in decided)
+    if same_basin(roster, retained):  # a pôle de stages: no pupil leaves their school's basin
+        forbidden += basin_pairs(roster, retained)
     fixed = tuple(p for p in fixed if p.learner not in gone)
     forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
@@ -347,7 +364,8 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
                     "du plus petit nombre de déplacements possible"])
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
-                     "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,
+                     "track": learner.track, **{c: people.loc[learner.id, c] for c in POLE_COLUMNS if c in people},
+                     "project_code": project, "title": titles[project], "rank": rank,
                      "rank_label": label, "explanation": "\n".join(why)})
     return pd.DataFrame(rows)
 
