@@ -14,6 +14,8 @@ Most pupils are minors (their conventions carry a legal representative's signatu
   coordinator (Excel re-save);
 * ``voeux_moodle.csv`` — the pupils' three wishes (Moodle Feedback « Choix n°1… »); two apprentices also
   wish for an offer of the other basin (dropped: pupils stay in their basin), one pupil never answers;
+* ``convention_pole.docx`` — the pôle's convention template: signed by each pupil's own school, with a
+  legal representative's signature line for a minor pupil;
 * ``decisions_commission.xlsx`` (every eligible offer retained), ``ajustements.csv`` (header only),
   ``suivi/`` and ``publication/`` (read-me files) and the synthetic pseudonym key.
 
@@ -34,7 +36,7 @@ import yaml
 from ..contract.config import Edition
 from ..stages import applications, eligibility, projects
 from ..stages import commission as commission_stage
-from . import moodle_formats
+from . import make_convention_template, moodle_formats
 from .askoria import tracks_open_label
 from .commission import decision_workbook, workspace
 from .files import fill_row, workbook_bytes, write_files
@@ -292,7 +294,7 @@ def pole_files(root: Path) -> dict[str, bytes]:
     rng = random.Random(SEED)
     readmes = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["folder_readmes"]
     files = {"offres_framaforms.tsv": webform_export(offer_records(rng)), "bassins.csv": basins_csv(),
-             "etablissements.csv": schools_csv()}
+             "etablissements.csv": schools_csv(), "convention_pole.docx": make_convention_template.build(pole=True)}
     with workspace(root, files, EDITION) as edition:
         checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
         files["decisions_commission.xlsx"] = filled_decisions(edition, checked)

@@ -21,6 +21,7 @@ from ..contract.errors import ConfigError, StagescoError
 from ..io.mapping import checked_mapping, column_values, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
+from . import pole
 from .eligibility import as_list
 from schemas.fields import field_meta
 
@@ -57,6 +58,7 @@ class AssignmentResult:
     published: dict | None = None  # learner → published project, once the assignment is announced
     withdrawn: list = field(default_factory=list)  # learners withdrawn (adjustments « retrait »)
     adjustments_file: bool = True  # False: the edition has no adjustments file (an optional input)
+    unplaced: pd.DataFrame | None = None  # learners left without a project (applications.allow_unplaced), with why
 
     @property
     def metrics(self) -> dict:
@@ -77,6 +79,7 @@ class AssignmentResult:
             "published": self.published is not None,
             "withdrawn": len(self.withdrawn),
             "moved": len(s.moved),
+            **(pole.placement_counts(self.table, self.unplaced) if self.unplaced is not None else {}),
         }
 
 
@@ -326,9 +329,11 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     reasons = explain(instance, solution, time_limit=cfg["time_limit"]) if published is None else {}
     own = (edition.config.get("applications") or {}).get("mode") == "placements"
     table = result_table(instance, solution, reasons, roster, retained, published, own)
+    missing = pole.unplaced(instance, solution, roster, retained) if pole.is_pole(roster) else None
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
-                            published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS))
+                            published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS),
+                            unplaced=missing)
 
 
 def rank_text(rank: int, ranks: int) -> str:
@@ -346,6 +351,8 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
     employer = {p.learner: p.project for p in instance.fixed if p.reason == EMPLOYER_FIXED}
     rows = []
     for learner in instance.learners:
+        if learner.id not in solution.assignment:
+            continue  # left unplaced (applications.allow_unplaced): listed apart, with why
         project = solution.assignment[learner.id]
         rank = solution.ranks[learner.id]
         why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
