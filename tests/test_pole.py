@@ -224,6 +224,8 @@ def test_demo_pole_lists_every_unplaced_pupil_with_a_reason_and_the_open_offers_
     assert all(basins[p] == b for p, b in zip(placed["project_code"], placed["basin"]))
     report = (run["out"] / "assignment" / "report.html").read_text(encoding="utf-8")
     assert "Élèves sans stage" in report and "Offres du bassin encore ouvertes" in report
+    warnings = json.loads((run["out"] / "assignment" / "warnings.json").read_text(encoding="utf-8"))
+    assert f"{len(unplaced)} élèves sans stage faute de places" in " ".join(warnings)
 
 
 @pytest.mark.slow

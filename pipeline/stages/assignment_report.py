@@ -60,6 +60,9 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
     closed = [f"projet {code} fermé (pas assez de candidats pour son minimum)" for code in result.solution.closed]
     unsent = [f"{s['learner_id']} : courriel {s['status']}" for s in sent if not s["file"]]
     unsent += [f"{p['project_code']} : courriel au partenaire {p['status']}" for p in partners if not p["file"]]
+    if result.unplaced is not None and len(result.unplaced):  # a pôle: fewer places than pupils
+        unsent.append(f"{fr.count(len(result.unplaced), 'élève')} sans stage faute de places : chacun est listé, avec le "
+                      "pourquoi et les offres de son bassin encore ouvertes, dans le classeur de son établissement")
     write_metrics(out, result.metrics, closed + unsent + ([] if result.solution.optimal else [result.solution.status]))
     return sent
 
