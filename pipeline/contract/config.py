@@ -337,8 +337,13 @@ class Edition:
         return paths
 
     def missing_optional(self, stage: StageSpec) -> list[str]:
-        """The optional inputs of ``stage`` this edition runs without (undeclared or absent)."""
-        return [key for key in stage.optional if not self.has_input(key)]
+        """The optional inputs of ``stage`` this edition runs without (undeclared or absent); an input of one
+        campaign shape (``campaign: true`` in params.yaml's ``input_files``, e.g. a pôle's basins) counts
+        only when the edition declares it."""
+        shapes = {key for key, spec in (self.params.data.get("input_files") or {}).items()
+                  if isinstance(spec, dict) and spec.get("campaign")}
+        files = self.params.edition_files(self.name)
+        return [key for key in stage.optional if not self.has_input(key) and (key not in shapes or key in files)]
 
     def stage_reads(self, stage: StageSpec) -> list[Path]:
         """The earlier stages' outputs a stage reads (``reads`` in the stage table)."""
