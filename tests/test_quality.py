@@ -321,3 +321,27 @@ def test_report_lists_every_expectation_and_a_rerun_is_byte_identical(demo_run):
     stagesco(demo_run, "run", "demo", "--stage", "quality", "--force")
     assert digest_tree(out) == before
     assert not (demo_run / "gx").exists() and not list(demo_run.glob("**/great_expectations.yml"))
+
+
+def test_an_expectation_an_edition_allows_is_not_generated_and_says_why(tmp_path):
+    """« Every learner of the roster is assigned » is not generated for an edition that lets pupils stay
+    unplaced (applications.allow_unplaced: true), and the reason names the setting; it is for the others."""
+    from pipeline.stages import quality
+
+    suite = next(s for s in quality.load_suites() if s.table == "affectations_croisees")
+    assigned = next(spec for spec in suite.expectations if spec.kwargs.get("column") == "assigned")
+    assert assigned.unless == "applications.allow_unplaced"
+
+    from pipeline.contract.config import Edition
+    from tests.conftest import ROOT
+
+    for allow, generated in ((True, False), (False, True), (None, True)):
+        edition = Edition.load("demo", ROOT)  # a fresh copy of the demo's settings each time
+        edition.config["applications"].pop("allow_unplaced", None)
+        if allow is not None:
+            edition.config["applications"]["allow_unplaced"] = allow
+        skipped = []
+        ids = [spec.id for spec, _ in quality.applicable(suite, edition, skipped)]
+        assert (assigned.id in ids) == generated, allow
+        if not generated:
+            assert any(s.id == assigned.id and "allow_unplaced" in s.reason for s in skipped), skipped

@@ -43,6 +43,7 @@ class ExpectationSpec:
     type: str
     kwargs: dict
     description: str
+    unless: str | None = None  # an edition.yaml setting that, when true, allows what it checks (not generated)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def load_suites(folder: Path = SUITES_DIR) -> list[Suite]:
                 raise ConfigError(f"L'attente n° {i} doit avoir un type et une description", file=where)
             expectations.append(ExpectationSpec(id=str(spec.get("id") or f"{table}-{i:02d}"), type=str(spec["type"]),
                                                 kwargs=dict(spec.get("kwargs") or {}),
-                                                description=str(spec["description"]).strip()))
+                                                description=str(spec["description"]).strip(),
+                                                unless=str(spec["unless"]) if spec.get("unless") else None))
         key = data["key"] if isinstance(data["key"], list) else [data["key"]]
         suites.append(Suite(table=table, label=str(data["label"]), description=str(data["description"]).strip(), file=where, key=tuple(key),
                             expectations=tuple(expectations), source=data.get("source"),
@@ -390,12 +392,24 @@ def context(gx):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
+def _allowed(edition: Edition, path: str) -> bool:
+    """Whether the edition's setting ``path`` (``applications.allow_unplaced``) is set and true."""
+    value: Any = edition.config
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return False
+        value = value.get(part)
+    return value is True
+
+
 def applicable(suite: Suite, edition: Edition, skipped: list[Skipped] | None = None) -> list[tuple[ExpectationSpec, dict]]:
     """The suite's expectations with their arguments resolved for ``edition``; one about a rule or setting
     the edition lacks is left out and recorded in ``skipped``."""
     out = []
     for spec in suite.expectations:
         try:
+            if spec.unless and _allowed(edition, spec.unless):
+                raise NotApplicable(f"l'édition admet ce cas (« {spec.unless} : true » dans edition.yaml)")
             out.append((spec, resolve(spec.kwargs, edition)))
         except NotApplicable as why:
             if skipped is not None:
