@@ -272,7 +272,7 @@ def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
     members = [{"last_name": _text(r.last_name), "first_name": _text(r.first_name), "track": _text(r.track),
                 "track_label": tracks.get(r.track, _text(r.track)),
                 "minor": bool(majority) and pole.is_minor(r.birth_date, first, majority),
-                "birth_date": french_date(r.birth_date) if majority and not pd.isna(r.birth_date) else ""}
+                "birth_date": fr.long_day(r.birth_date) if majority and not pd.isna(r.birth_date) else ""}
                for r in team.itertuples()]
     return {
         "edition_title": _text(edition.title),
