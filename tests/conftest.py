@@ -93,14 +93,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         wanted |= names
-        if {"demo_run", "cnam_run", "askoria_run", "office"} & names:
+        if {"demo_run", "cnam_run", "askoria_run", "pole_run", "office"} & names:
             item.add_marker(pytest.mark.slow)
     config.stash[WANTED] = wanted
     # The tests that await a background reproduction run last: until then it shares the cores with the rest.
     items.sort(key=lambda item: bool(AWAITING & set(getattr(item, "fixturenames", ()))))
 
 
-AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify", "cnam_run", "askoria_run"}
+AWAITING = {"committed_verify", "fresh_clone_verify", "tampered_verify", "cnam_run", "askoria_run", "pole_run"}
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -181,7 +181,7 @@ def demo_run(request, tmp_path_factory) -> Path:
 
 # The other demo campaigns, each run once for the tests that read it; started in the background by
 # ``demo_run`` when wanted, so that their runs go side by side with the demo's.
-CAMPAIGN_RUNS = {"cnam_run": "demo-cnam", "askoria_run": "demo-askoria"}
+CAMPAIGN_RUNS = {"cnam_run": "demo-cnam", "askoria_run": "demo-askoria", "pole_run": "demo-pole"}
 
 
 def start_campaign_run(tmp_path_factory, fixture: str) -> tuple[Path, Job]:
@@ -210,3 +210,10 @@ def askoria_run(tmp_path_factory) -> Path:
     """One full run of the real pipeline on the ``demo-askoria`` edition (two-site placements, a mixed
     ES/ASS team, a six-day project), in a temp copy of the repository."""
     return campaign_run(tmp_path_factory, "askoria_run")
+
+
+@pytest.fixture(scope="session")
+def pole_run(tmp_path_factory) -> Path:
+    """One full run of the real pipeline on ``demo-pole`` (a pôle de stages: three schools, two basins, fewer
+    places than pupils), in a temp copy of the repository."""
+    return campaign_run(tmp_path_factory, "pole_run")

@@ -32,14 +32,19 @@ def exact_levels(instance: Instance) -> tuple[int, ...] | None:
                frozenset(fixed.get(lr.id, ())))
         groups.setdefault(key, []).append(lr)
     x = {}  # (group, project) -> number of the group's learners on the project
+    left = []  # allow_unplaced: per group not fixed, the number of its learners left without a project
     for g, ((track, prefs, banned, pinned), members) in enumerate(groups.items()):
         options = [p for p in instance.projects if track in p.tracks and p.id not in banned
                    and (not pinned or pinned == {p.id})]
-        if not options:
+        out = []
+        if instance.allow_unplaced and not pinned:
+            out = [model.NewIntVar(0, len(members), "")]
+            left += out
+        elif not options:
             return None
         for p in options:
             x[g, p.id] = (model.NewIntVar(0, len(members), ""), members[0], track)
-        model.Add(sum(x[g, p.id][0] for p in options) == len(members))
+        model.Add(sum(x[g, p.id][0] for p in options) + sum(out) == len(members))
     for p in instance.projects:
         opened = model.NewBoolVar("")
         members = [(var, track) for (g, pid), (var, _, track) in x.items() if pid == p.id]
@@ -58,6 +63,8 @@ def exact_levels(instance: Instance) -> tuple[int, ...] | None:
         levels = [-count[r] for r in range(1, ranks + 1)]
     else:
         levels = [sum(r * count[r] for r in count)]
+    if instance.allow_unplaced:
+        levels.insert(0, sum(left) if left else model.NewConstant(0))
     vector = []
     for level in levels:
         model.Minimize(level)

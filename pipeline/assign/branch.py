@@ -317,7 +317,9 @@ def _flow_assignment(model: _FlowModel, flow: np.ndarray) -> dict[str, str]:
     hubs = np.flatnonzero((flow > 0) & (model.kind == model.HUB))
     hub_arcs = [(model._hub_track(t), projects[p].id, f) for t, p, f in
                 zip(model.tail[hubs].tolist(), model.proj[hubs].tolist(), flow[hubs].tolist())]
-    return _place(net, class_arcs, hub_arcs)
+    dropped = np.flatnonzero((flow > 0) & (model.kind == model.UNPLACED))
+    unplaced = dict(zip(model.tail[dropped].tolist(), flow[dropped].tolist()))
+    return _place(net, class_arcs, hub_arcs, unplaced)
 
 
 def _flow_sizes(model: _FlowModel, flow: np.ndarray) -> dict[str, int]:

@@ -42,7 +42,7 @@ def explain(instance: Instance, solution: Solution, *, learners: list[str] | Non
     reasons: dict[str, list[Reason]] = {}
     for learner_id in learners or [lr.id for lr in instance.learners]:
         learner = instance.learner(learner_id)
-        got = solution.ranks[learner_id]
+        got = solution.ranks.get(learner_id, instance.unranked + 1)  # unplaced: every listed project was better
         reasons[learner_id] = []
         for rank, pid in enumerate(learner.preferences[:got - 1], 1):
             project = projects[pid]
@@ -153,6 +153,10 @@ def _computed(instance: Instance, solution: Solution, learner_id: str, pid: str,
 
 def _consequence(instance: Instance, solution: Solution, learner_id: str, level: int, before: int,
                  after: int) -> str:
+    if instance.allow_unplaced:  # the first level counts the unplaced learners
+        if level == 0:
+            return f"laisserait {_plural(after - before, 'autre apprenant')} sans placement"
+        level -= 1
     if instance.objective == "sum_of_ranks":
         return f"augmenterait la somme des rangs de {after - before} (de {before} à {after})"
     if instance.objective == "rank_maximal":
@@ -160,7 +164,7 @@ def _consequence(instance: Instance, solution: Solution, learner_id: str, level:
                 f"{_ordinal(level + 1)} choix")
     rank = instance.unranked - level
     others = after - before
-    if rank > solution.ranks[learner_id]:
+    if rank > solution.ranks.get(learner_id, instance.unranked + 1):
         own = "son" if others == 1 else "leur"
         fate = (f"à n'obtenir aucun de {'ses' if others == 1 else 'leurs'} choix" if rank == instance.unranked
                 else f"à descendre à {own} {_ordinal(rank)} choix")

@@ -20,7 +20,7 @@ from pipeline.assign.objective import _rank_levels
 
 
 class _FlowModel:
-    ARC, TO_HUB, HUB, TRACK, SIZE = range(5)  # arc kinds
+    ARC, TO_HUB, HUB, TRACK, SIZE, UNPLACED = range(6)  # arc kinds (UNPLACED: class -> sink, allow_unplaced)
 
     def __init__(self, net: Network):
         instance = net.instance
@@ -116,6 +116,17 @@ class _FlowModel:
             kind.append(self.SIZE)
             proj.append(i)
             home.append(False)
+        self.unplaced_arc: dict[int, int] = {}  # class -> its arc straight to the sink (allow_unplaced only)
+        if instance.allow_unplaced:
+            for c, klass in enumerate(classes):
+                self.unplaced_arc[c] = total + len(tail)
+                tail.append(c)
+                head.append(self.sink)
+                cap.append(len(klass.members))
+                rank.append(0)
+                kind.append(self.UNPLACED)
+                proj.append(-1)
+                home.append(False)
         self.tail = np.concatenate([c_tail, np.array(tail, np.int64)])
         self.head = np.concatenate([c_head, np.array(head, np.int64)])
         self.cap = np.maximum(np.concatenate([c_cap, np.array(cap, np.int64)]), 0)
@@ -184,6 +195,8 @@ class _FlowModel:
         and at most 1 in absolute value, so the level's value spans at most n + 1 integers."""
         instance = self.net.instance
         out = []
+        if instance.allow_unplaced:
+            out.append(("apprenants non placés", (self.kind == self.UNPLACED).astype(np.int64), 0, True))
         if keep:
             constant = sum(len(k.members) for k in self.net.classes if k.home is not None)
             constant += sum(1 for lid, pid in self.net.fixed.items()
@@ -211,6 +224,8 @@ class _FlowModel:
                 elif k == self.HUB:
                     values.append(1 + draw(seed, draw_index, "hub", self._hub_track(t), projects[p].id)
                                   % LOTTERY_RANGE)
+                elif k == self.UNPLACED:
+                    values.append(1 + draw(seed, draw_index, "unplaced", classes[t].key) % LOTTERY_RANGE)
                 else:
                     values.append(0)
             weights[todo] = values

@@ -22,7 +22,7 @@ class's places best rank first; hub places go to hub learners in lottery order, 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from pipeline.assign import flow as fl
 from pipeline.assign.network import Network, draw
@@ -72,11 +72,14 @@ def _lottery(model: _Model, lex: _Lexicographic) -> tuple[int, int, bool | None]
     return value, MAX_DRAWS - 1, False
 
 def _place(net: Network, class_arcs: Iterable[tuple[int, str, int, int]],
-           hub_arcs: Iterable[tuple[str, str, int]]) -> dict[str, str]:
+           hub_arcs: Iterable[tuple[str, str, int]], unplaced: Mapping[int, int] | None = None) -> dict[str, str]:
     """Learners onto the aggregated solution: within a class, lottery order takes the best-ranked places.
 
-    ``class_arcs``: (class index, project, rank, learners); ``hub_arcs``: (track, project, learners).
+    ``class_arcs``: (class index, project, rank, learners); ``hub_arcs``: (track, project, learners);
+    ``unplaced``: class index -> learners of the class left without a project (allow_unplaced), the last ones
+    of the class in lottery order; they are absent from the returned plan.
     """
+    unplaced = unplaced or {}
     seed = net.instance.seed
     order = {p.id: draw(seed, "project", p.id) for p in net.instance.projects}
     plan = dict(net.fixed)
@@ -88,6 +91,8 @@ def _place(net: Network, class_arcs: Iterable[tuple[int, str, int, int]],
     for index, klass in enumerate(net.classes):
         places = seats.get(index)
         members = klass.members
+        if unplaced.get(index):
+            members = members[:len(members) - unplaced[index]]
         if not places:
             pool[klass.track] += members
         elif len(places) == 1:
@@ -106,7 +111,7 @@ def _place(net: Network, class_arcs: Iterable[tuple[int, str, int, int]],
         learners.sort(key=lambda lid: (draw(seed, "learner", lid), lid))
         places = sorted(hub_places[track])
         plan.update((lid, place[1]) for lid, place in zip(learners, places))
-    return {lr.id: plan[lr.id] for lr in net.instance.learners}
+    return {lr.id: plan[lr.id] for lr in net.instance.learners if lr.id in plan}
 
 def _unique(model: _FlowModel, node: _Node) -> bool | None:
     """Whether the leaf's optimal flow is the only optimal assignment (None: cannot tell without the MIP)."""

@@ -41,6 +41,7 @@ class _Model:
         self.arcs: list[tuple[pywraplp.Variable, int, str, int]] = []  # (var, class index, project, rank)
         self.hub_in: list[tuple[pywraplp.Variable, int]] = []
         self.hub_out: list[tuple[pywraplp.Variable, str, str]] = []  # (var, track, project)
+        self.unplaced: list[tuple[pywraplp.Variable, int]] = []  # (var, class index): allow_unplaced only
         room = {p.id: p.max_size - net.fixed_size[p.id] for p in instance.projects}
         size: dict[str, list] = defaultdict(list)
         per_track: dict[tuple[str, str], list] = defaultdict(list)
@@ -58,6 +59,10 @@ class _Model:
                 var = m.IntVar(0, count, f"u{index}")
                 self.hub_in.append((var, index))
                 hub_total[klass.track].append(var)
+                row.append(var)
+            if instance.allow_unplaced:
+                var = m.IntVar(0, count, f"n{index}")
+                self.unplaced.append((var, index))
                 row.append(var)
             m.Add(m.Sum(row) == count)
         for track, entering in sorted(hub_total.items()):
@@ -85,7 +90,8 @@ class _Model:
                 m.Add(total <= project.max_size * opened)
                 for track, need in needs.items():
                     m.Add(m.Sum(per_track[pid, track]) >= need * opened)
-        self.variables = [v for v, *_ in self.arcs] + [v for v, _ in self.hub_in] + [v for v, *_ in self.hub_out]
+        self.variables = ([v for v, *_ in self.arcs] + [v for v, _ in self.hub_in] + [v for v, *_ in self.hub_out]
+                          + [v for v, _ in self.unplaced])
 
     def level(self, coefficients: dict[int, int]) -> tuple[list[tuple[pywraplp.Variable, int]], int]:
         """A rank level as (terms over the variables, constant from the fixed learners)."""
@@ -109,6 +115,8 @@ class _Model:
                  for v, i, pid, _ in self.arcs]
         terms += [(v, 1 + draw(seed, draw_index, "hub", track, pid) % LOTTERY_RANGE)
                   for v, track, pid in self.hub_out]
+        terms += [(v, 1 + draw(seed, draw_index, "unplaced", self.net.classes[i].key) % LOTTERY_RANGE)
+                  for v, i in self.unplaced]
         return terms
 
 
@@ -173,7 +181,9 @@ _STATUS = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "FEASIB
            pywraplp.Solver.INFEASIBLE: "INFEASIBLE"}
 
 def _levels(model: _Model, instance: Instance, keep: bool) -> list[tuple[str, list, int]]:
-    levels = [("apprenants déplacés", *model.moved())] if keep else []
+    levels = [("apprenants non placés", [(v, 1) for v, _ in model.unplaced], 0)] if instance.allow_unplaced else []
+    if keep:
+        levels.append(("apprenants déplacés", *model.moved()))
     for coefficients in _rank_levels(instance.ranks, instance.objective):
         label = ", ".join(f"{c:+d} × rang {r}" for r, c in sorted(coefficients.items()))
         levels.append((label, *model.level(coefficients)))
@@ -212,7 +222,8 @@ def _sizes(model: _Model, values: dict[int, int]) -> dict[str, int]:
 
 def _assignment(net: Network, model: _Model, values: dict[int, int]) -> dict[str, str]:
     return _place(net, [(index, pid, rank, values[var.index()]) for var, index, pid, rank in model.arcs],
-                  [(track, pid, values[var.index()]) for var, track, pid in model.hub_out])
+                  [(track, pid, values[var.index()]) for var, track, pid in model.hub_out],
+                  {index: values[var.index()] for var, index in model.unplaced})
 
 
 def _mip_feasible(instance: Instance, time_limit: float, backend: str) -> bool:

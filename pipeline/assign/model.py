@@ -65,6 +65,9 @@ class Instance:
     seed: int = 0
     objective: str = "egalitarian"
     tracks: tuple[str, ...] = ()  # the cohort's tracks (edition data); empty: those the learners and projects name
+    # partial placement (fewer places than learners): a learner may stay without a project; the first level then
+    # minimises the number of unplaced learners, the objective and the lottery apply among the placed
+    allow_unplaced: bool = False
 
     def __post_init__(self) -> None:
         problems = _validate(self)
@@ -105,14 +108,16 @@ class Instance:
 
 @dataclass(frozen=True)
 class Solution:
-    assignment: dict[str, str]  # learner -> project
+    assignment: dict[str, str]  # learner -> project (every learner, unless ``Instance.allow_unplaced``)
     opened: tuple[str, ...]
     closed: tuple[str, ...]
     ranks: dict[str, int]  # learner -> rank (R+1 = non classé)
-    rank_profile: tuple[int, ...]  # counts at rank 1..R, then unranked (length R+1)
+    rank_profile: tuple[int, ...]  # counts of placed learners at rank 1..R, then unranked (length R+1)
     worst_rank: int
     objective: str
-    objective_vector: tuple[int, ...]  # smaller is better, compared lexicographically; see solver.objective_vector
+    # smaller is better, compared lexicographically; see solver.objective_vector (with allow_unplaced, the number of
+    # unplaced learners comes first)
+    objective_vector: tuple[int, ...]
     lottery_value: int  # the last level: total lottery weight of the aggregated solution (draw ``lottery_draw``)
     lottery_draw: int  # 0 unless the first draw left a tie (then redrawn, see solver)
     optimal: bool
@@ -120,6 +125,7 @@ class Solution:
     status: str  # French
     solve_time: float  # seconds, wall clock
     moved: tuple[str, ...] = ()  # keep-published mode: learners not at their published project
+    unplaced: tuple[str, ...] = ()  # allow_unplaced: learners without a project (absent from ``assignment``)
 
     def team(self, project_id: str) -> list[str]:
         return sorted(lid for lid, pid in self.assignment.items() if pid == project_id)

@@ -48,7 +48,8 @@ def _solution(instance: Instance, plan: dict[str, str], homes: dict[str, str], v
         ranks=ranks, rank_profile=tuple(profile), worst_rank=max(ranks.values(), default=0),
         objective=instance.objective, objective_vector=vector, lottery_value=lottery_value,
         lottery_draw=draw_index, optimal=optimal, gap=gap, status=status,
-        solve_time=perf_counter() - start, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid))
+        solve_time=perf_counter() - start, moved=tuple(lid for lid, pid in homes.items() if plan.get(lid) != pid),
+        unplaced=tuple(lr.id for lr in instance.learners if lr.id not in plan))
 
 
 def gap_text(gap: float) -> str:

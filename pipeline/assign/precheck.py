@@ -45,6 +45,28 @@ def precheck(instance: Instance) -> list[str]:
     forbidden_per_track: Counter = Counter()  # (project, track) -> excluded learners of that track
     for (learner_id, pid) in forbidden:
         forbidden_per_track[pid, instance.learner(learner_id).track] += 1
+    if not instance.allow_unplaced:  # (else a learner without a place stays unplaced)
+        conflicts += _places_for_all(instance, by_track, forbidden_per_track)
+    must_open = sorted(pid for pid in fixed_count)
+    if must_open:
+        need = sum(projects[pid].min_size for pid in must_open)
+        if need > n_learners:
+            conflicts.append(f"les projets à ouvrir obligatoirement (apprenants fixés : {', '.join(must_open)}) "
+                             f"demandent au moins {need} apprenants (somme des minimums) pour {n_learners} apprenants")
+        for track in instance.track_codes:
+            need_track = sum(projects[pid].track_min.get(track, 0) for pid in must_open)
+            if need_track > by_track[track]:
+                conflicts.append(f"les projets à ouvrir obligatoirement ({', '.join(must_open)}) demandent au moins "
+                                 f"{need_track} apprenants {track} pour {by_track[track]} apprenants {track}")
+    if not instance.allow_unplaced:
+        conflicts += _excluded_everywhere(instance, forbidden, projects, set(by_learner))
+    return conflicts
+
+
+def _places_for_all(instance: Instance, by_track: Counter, forbidden_per_track: Counter) -> list[str]:
+    """The reasons why the places cannot hold every learner (capacities, tracks, minimums)."""
+    conflicts: list[str] = []
+    n_learners = len(instance.learners)
     capacity = sum(p.max_size for p in instance.projects)
     if n_learners > capacity:
         conflicts.append(f"{n_learners} apprenants mais seulement {capacity} places maximum au total")
@@ -64,18 +86,12 @@ def precheck(instance: Instance) -> list[str]:
             detail = ", ".join(f"{p.id} : minimum {p.min_size}" for p in open_to[:5])
             conflicts.append(f"{count} apprenant{'s' if count > 1 else ''} {track} mais aucun projet ouvert aux "
                              f"{track} ne peut atteindre son effectif minimum ({detail})")
-    must_open = sorted(pid for pid in fixed_count)
-    if must_open:
-        need = sum(projects[pid].min_size for pid in must_open)
-        if need > n_learners:
-            conflicts.append(f"les projets à ouvrir obligatoirement (apprenants fixés : {', '.join(must_open)}) "
-                             f"demandent au moins {need} apprenants (somme des minimums) pour {n_learners} apprenants")
-        for track in instance.track_codes:
-            need_track = sum(projects[pid].track_min.get(track, 0) for pid in must_open)
-            if need_track > by_track[track]:
-                conflicts.append(f"les projets à ouvrir obligatoirement ({', '.join(must_open)}) demandent au moins "
-                                 f"{need_track} apprenants {track} pour {by_track[track]} apprenants {track}")
-    fixed_learners = set(by_learner)
+    return conflicts
+
+
+def _excluded_everywhere(instance: Instance, forbidden: dict, projects: dict, fixed_learners: set[str]) -> list[str]:
+    """The learners excluded from every project open to their track."""
+    conflicts: list[str] = []
     open_count = Counter(t for p in instance.projects for t in p.tracks)
     banned: Counter = Counter()  # learner -> forbidden projects open to their track
     for (learner_id, pid) in forbidden:

@@ -141,7 +141,10 @@ def _loop_table(document, header: list[str], cells: list[str], loop: str, *, kee
     return table
 
 
-def build() -> bytes:
+def build(pole: bool = False) -> bytes:
+    """The template's bytes; ``pole``: a pôle de stages' convention — the pupils' own school, represented by the
+    person who signs for it (``school.signatory``), and a signature line for the legal representative of each
+    minor pupil (``guardians``: each ``first_name``, ``last_name``, ``birth_date``)."""
     document = Document()
     document.styles["Normal"].font.name = "Liberation Sans"
     document.styles["Normal"].font.size = Pt(10.5)
@@ -163,7 +166,8 @@ def build() -> bytes:
     document.add_paragraph("Entre les soussignés :")
     document.add_paragraph(
         "L'établissement de formation : {{ school.name }}, {{ school.address }} (courriel : {{ school.email }}), "
-        "ci-après « l'établissement de formation » ;")
+        + ("représenté par {{ school.signatory }}, {{ school.signatory_title }}, " if pole else "")
+        + "ci-après « l'établissement de formation » ;")
     document.add_paragraph(
         "{{ words.host_the|capitalize }} : {{ partner.name }}, {{ partner.address }}, {{ partner.postcode }} "
         "{{ partner.city }}, {{ words.host_represented }} pour {{ words.offer_this }} par son {{ words.referent }} "
@@ -198,7 +202,9 @@ def build() -> bytes:
     signatures = document.add_table(rows=3, cols=2)
     signatures.style = "Table Grid"
     for i, (who, name) in enumerate([("1. Pour {{ words.host_the }}", "{{ referent.name }}"),
-                                     ("2. Pour l'établissement de formation", "{{ school.name }}")]):
+                                     ("2. Pour l'établissement de formation",
+                                      "{{ school.name }}" + ("\n{{ school.signatory }}, {{ school.signatory_title }}"
+                                                             if pole else ""))]):
         signatures.cell(0, i).text = who
         signatures.cell(1, i).text = name
         signatures.cell(2, i).text = "Date et signature :\n\n\n"
@@ -211,6 +217,13 @@ def build() -> bytes:
     learners_heading.paragraph_format.keep_with_next = True
     _loop_table(document, ["Apprenant", "Date et signature"], ["{{ m.first_name }} {{ m.last_name }}", ""],
                 "for m in team", keep_together=True)
+    if pole:  # a minor pupil's legal representative signs too
+        document.add_paragraph("{%p if guardians %}")
+        document.add_paragraph("4. Pour chaque élève mineur, son représentant légal :").paragraph_format.keep_with_next = True
+        _loop_table(document, ["Représentant légal de l'élève", "Nom, date et signature"],
+                    ["{{ m.first_name }} {{ m.last_name }} (né(e) le {{ m.birth_date }})", ""], "for m in guardians",
+                    keep_together=True)
+        document.add_paragraph("{%p endif %}")
     buffer = io.BytesIO()
     document.save(buffer)
     return stable_zip.stabilise(buffer.getvalue())

@@ -23,9 +23,9 @@ from ..contract.errors import ConfigError
 from ..io import fr
 from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
 from ..io.moodle import MoodleExport, read_moodle_export
-from ..io.normalise import clean_text, fold, parse_choice
+from ..io.normalise import clean_text, fold, parse_choice, parse_datetime
 from ..io.readers import RawTable, read_table
-from ..io import rejections
+from ..io import rejections, territory
 from ..io.validation import schema_problems
 from . import capacity
 
@@ -144,13 +144,24 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
                                 limits=limits, display_name=path.name,
                                 mapping_file=f"inputs/{edition.name}/{MAPPING_FILE}")
     result = validate(export, roster, catalogue, tracks=tuple(edition.tracks), policy=policy, known_projects=known_projects,
-                      roster_rejected=roster_rejected)
+                      roster_rejected=roster_rejected, basins=same_basin(edition))
     result.roster_raw = roster_raw
     stop_mass_rejection(result, edition.params.data.get("mass_rejection") or {}, path.name)
     allow_unplaced = bool((edition.config.get("applications") or {}).get("allow_unplaced", False))
     result.notes += capacity.check(result.roster, as_catalogue(catalogue), result.preferences, result.tracks,
                                    allow_unplaced=allow_unplaced)
     return result
+
+
+def same_basin(edition: Edition) -> bool:
+    """``applications.same_basin`` of edition.yaml (a pôle de stages: pupils never leave their school's basin);
+    it needs the basin table and the list of schools."""
+    wanted = bool((edition.config.get(TABLE) or {}).get("same_basin", False))
+    if wanted and not (edition.has_input(territory.BASINS) and edition.has_input(territory.SCHOOLS)):
+        raise ConfigError("applications.same_basin demande la table des bassins et la liste des établissements",
+                          file=f"inputs/{edition.name}/{EDITION_FILE}",
+                          hint="Déclarez editions.<édition>.files.basins et .schools dans params.yaml, ou retirez same_basin")
+    return wanted
 
 
 def stop_mass_rejection(result: ApplicationsResult, rule: dict, file: str) -> None:
@@ -190,24 +201,37 @@ def read_roster(edition: Edition) -> tuple[RawTable, pd.DataFrame, pd.DataFrame]
     path = edition.input_path(ROSTER)
     raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
                      limits=edition.params.data.get("limits"), display_name=path.name)
-    roster, rejected = parse_roster(raw, section.get("fields") or {}, edition.tracks, mapping_file)
+    roster, rejected = parse_roster(raw, section.get("fields") or {}, edition.tracks, mapping_file,
+                                    schools=territory.read_schools(edition), date_formats=source.get("date_formats"))
     return raw, roster, rejected
 
 
-def parse_roster(raw: RawTable, mapping_fields: dict, tracks: dict[str, str],
-                 mapping_file: str = MAPPING_FILE) -> tuple[pd.DataFrame, pd.DataFrame]:
+def parse_roster(raw: RawTable, mapping_fields: dict, tracks: dict[str, str], mapping_file: str = MAPPING_FILE,
+                 schools: pd.DataFrame | None = None, date_formats: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster table (one row per learner, identifiers unique) and its rejected rows; a learner's track
-    must be one of the edition's ``tracks`` (code → French label, ``vocabularies.tracks``)."""
-    metas = [m for m in table_fields(ROSTER) if m.name != "source_row"]
-    sources = resolve(raw, mapping_fields, [m.name for m in metas if m.required], mapping_file)
-    columns = {}
+    must be one of the edition's ``tracks`` (code → French label, ``vocabularies.tracks``). A field kept only
+    when mapped (``when_mapped``: a pupil's school, birth date) is a column only then; with the edition's
+    ``schools`` (a pôle de stages), a pupil's school must be one of them and the pupil gets its basin."""
+    metas = [m for m in table_fields(ROSTER) if m.name != "source_row" and (not m.when_mapped or m.name in mapping_fields)]
+    required = [m.name for m in metas if m.required] + (["school"] if schools is not None else [])
+    sources = resolve(raw, mapping_fields, required, mapping_file)
+    columns, problems = {}, []
     for meta in metas:
         src = sources.get(meta.name)
         texts = column_values(raw, src) if src else [""] * len(raw.rows)
+        if meta.type == "datetime":
+            parsed = [parse_datetime(t, date_formats or ["%d/%m/%Y", "%Y-%m-%d"]) for t in texts]
+            problems += [(i, src.label, texts[i], reason) for i, (_, reason) in enumerate(parsed) if reason]
+            columns[meta.name] = [value for value, _ in parsed]
+            continue
         columns[meta.name] = [(parse_choice(t, src.values) if src and src.values else clean_text(t))[0] for t in texts]
     frame = pd.DataFrame(columns, index=range(len(raw.rows)), dtype=object)
     frame["source_row"] = pd.array(raw.row_numbers, dtype="Int64")
-    problems = schema_problems(roster_schema(tracks), frame, raw, sources)
+    problems += schema_problems(roster_schema(tracks), frame, raw, sources)
+    if schools is not None:
+        known = set(schools["school"])
+        problems += [(i, sources["school"].label, code or "", f"établissement « {code or ''} » absent de la liste des "
+                      "établissements de l'édition") for i, code in frame["school"].items() if code not in known]
     problems += [(i, "(ligne entière)", "", reason) for i, reason in raw.row_errors.items()]
     bad = {p[0] for p in problems}
     seen: dict[str, int] = {}
@@ -227,7 +251,10 @@ def parse_roster(raw: RawTable, mapping_fields: dict, tracks: dict[str, str],
          "value": value, "reason": reason, "consequence": ROSTER_ROW_IGNORED}
         for i, column, value, reason in sorted(problems, key=lambda p: (raw.row_numbers[p[0]], p[1]))
     ], columns=REJECTED_COLUMNS)
-    roster = frame.drop(index=sorted(bad)).reset_index(drop=True)[[m.name for m in table_fields(ROSTER)]]
+    roster = frame.drop(index=sorted(bad)).reset_index(drop=True)[[*(m.name for m in metas), "source_row"]]
+    roster = roster.astype({m.name: "datetime64[ns]" for m in metas if m.type == "datetime"})
+    if schools is not None:
+        roster.insert(len(roster.columns) - 1, "basin", roster["school"].map(dict(zip(schools["school"], schools["basin"]))))
     return roster, rejected
 
 
@@ -282,6 +309,7 @@ class ProjectIndex:
 
     def __init__(self, catalogue: pd.DataFrame, known_projects: pd.DataFrame | None = None):
         self.tracks = {row.project_code: set(row.tracks) for row in catalogue.itertuples()}
+        self.basins = dict(zip(catalogue["project_code"], catalogue["basin"])) if "basin" in catalogue else {}
         self.by_title: dict[str, list[str]] = {}
         for row in catalogue.itertuples():
             self.by_title.setdefault(fold(row.title), []).append(row.project_code)
@@ -331,7 +359,7 @@ def as_catalogue(retained: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in CATALOGUE_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"catalogue without column(s) {missing}: expected {CATALOGUE_COLUMNS}")
-    keep = CATALOGUE_COLUMNS + (["structure_name"] if "structure_name" in frame.columns else [])
+    keep = CATALOGUE_COLUMNS + [c for c in ("structure_name", "basin") if c in frame.columns]
     frame = frame[keep].reset_index(drop=True)
     frame["tracks"] = [sorted(str(t) for t in tracks) for tracks in frame["tracks"]]
     frame["team_min"] = frame["team_min"].astype("int64")
@@ -340,9 +368,11 @@ def as_catalogue(retained: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame, *, tracks, policy: str = "any_project",
-             known_projects: pd.DataFrame | None = None, roster_rejected: pd.DataFrame | None = None) -> ApplicationsResult:
+             known_projects: pd.DataFrame | None = None, roster_rejected: pd.DataFrame | None = None,
+             basins: bool = False) -> ApplicationsResult:
     """Identify, validate and de-duplicate the responses of ``export`` against ``roster`` and ``catalogue``;
-    ``tracks`` are the edition's track codes, in its order (the demand table counts choices per track)."""
+    ``tracks`` are the edition's track codes, in its order (the demand table counts choices per track).
+    ``basins``: a learner's choice of a project outside their basin is dropped (a pôle de stages)."""
     if policy not in POLICIES:
         raise ConfigError(f"Règle d'affectation des non-répondants inconnue « {policy} »",
                           hint="Valeurs possibles : " + ", ".join(POLICIES))
@@ -377,7 +407,7 @@ def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame
                                        f"ligne illisible : {broken}" if broken else reason, SUBMISSION_REJECTED))
             continue
         track = people.at[learner_id, "track"]
-        kept, problems = rank_choices(mine, track, projects, export)
+        kept, problems = rank_choices(mine, track, projects, export, people.at[learner_id, "basin"] if basins else None)
         choice_problems[response.response] = [_rejection(file, response.source_row, learner_id, learner, *p)
                                               for p in problems]
         row["choices_kept"] = len(kept)
@@ -404,9 +434,11 @@ def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame
     return result
 
 
-def rank_choices(choices: pd.DataFrame, track: str, projects: ProjectIndex, export: MoodleExport):
+def rank_choices(choices: pd.DataFrame, track: str, projects: ProjectIndex, export: MoodleExport,
+                 basin: str | None = None):
     """The kept project codes of one response in order, and ``(column, value, reason, consequence)`` for each
-    choice dropped and each empty rank closed up."""
+    choice dropped and each empty rank closed up; with the learner's ``basin``, a project of another basin is
+    dropped."""
     problems, kept, seen = [], [], {}
     counts = choices["rank"].value_counts()
     filled = set(choices["rank"])
@@ -424,6 +456,9 @@ def rank_choices(choices: pd.DataFrame, track: str, projects: ProjectIndex, expo
             elif code and track not in projects.tracks[code]:
                 opened = ", ".join(sorted(projects.tracks[code])) or "aucune"
                 reason = f"projet {code} non ouvert à la filière {track} (filières ouvertes : {opened})"
+            elif code and basin and projects.basins.get(code, basin) != basin:
+                reason = (f"offre {code} du bassin {projects.basins[code]}, hors du bassin de l'élève ({basin}) : "
+                          "un élève reste dans le bassin de son établissement (applications.same_basin)")
         if reason:
             problems.append((choice.column, choice.value, reason, CHOICE_DROPPED))
             continue

@@ -21,6 +21,7 @@ from ..contract.errors import ConfigError, StagescoError
 from ..io.mapping import checked_mapping, column_values, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
+from . import pole
 from .eligibility import as_list
 from schemas.fields import field_meta
 
@@ -41,6 +42,8 @@ EMPLOYER_RULES = {"forbid": "exclu(e) de l'offre de sa structure employeuse",
                   "fix": "placé(e) dans l'offre de sa structure employeuse", "none": "sans règle"}
 EMPLOYER_FORBIDDEN = "employeur (conflit d'intérêts)"
 EMPLOYER_FIXED = "stage dans sa structure employeuse (règle employeur de l'édition)"
+POLE_COLUMNS = ("school", "basin")  # a pupil's school and basin, in a pôle de stages
+OTHER_BASIN = "offre d'un autre bassin que celui de l'élève"
 
 
 @dataclass
@@ -55,6 +58,7 @@ class AssignmentResult:
     published: dict | None = None  # learner → published project, once the assignment is announced
     withdrawn: list = field(default_factory=list)  # learners withdrawn (adjustments « retrait »)
     adjustments_file: bool = True  # False: the edition has no adjustments file (an optional input)
+    unplaced: pd.DataFrame | None = None  # learners left without a project (applications.allow_unplaced), with why
 
     @property
     def metrics(self) -> dict:
@@ -75,6 +79,7 @@ class AssignmentResult:
             "published": self.published is not None,
             "withdrawn": len(self.withdrawn),
             "moved": len(s.moved),
+            **(pole.placement_counts(self.table, self.unplaced) if self.unplaced is not None else {}),
         }
 
 
@@ -262,6 +267,19 @@ def employer_fixed_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[P
     return pairs
 
 
+def same_basin(roster: pd.DataFrame, retained: pd.DataFrame) -> bool:
+    """Whether learners and projects carry a basin (stage 40 gives one to each pupil of a pôle de stages whose
+    edition sets ``applications.same_basin``)."""
+    return "basin" in roster.columns and "basin" in retained.columns
+
+
+def basin_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
+    """Every (learner, project of another basin) pair, forbidden."""
+    return [Pair(learner, project, f"{OTHER_BASIN} ({basin})")
+            for learner, own in zip(roster["learner_id"], roster["basin"])
+            for project, basin in zip(retained["project_code"], retained["basin"]) if basin != own]
+
+
 def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame,
                    adjustments: pd.DataFrame, cfg: dict) -> Instance:
     prefs = preferences.sort_values(["learner_id", "rank"]).groupby("learner_id")["project_code"].apply(tuple).to_dict()
@@ -280,6 +298,8 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     elif cfg["employer_rule"] == "fix":  # the commission's own fixed pair of a learner comes first
         decided = {p.learner for p in fixed}
         fixed += tuple(p for p in employer_fixed_pairs(roster, retained) if p.learner not in decided)
+    if same_basin(roster, retained):  # a pôle de stages: no pupil leaves their school's basin
+        forbidden += basin_pairs(roster, retained)
     fixed = tuple(p for p in fixed if p.learner not in gone)
     forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
@@ -309,9 +329,11 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     reasons = explain(instance, solution, time_limit=cfg["time_limit"]) if published is None else {}
     own = (edition.config.get("applications") or {}).get("mode") == "placements"
     table = result_table(instance, solution, reasons, roster, retained, published, own)
+    missing = pole.unplaced(instance, solution, roster, retained) if pole.is_pole(roster) else None
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
-                            published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS))
+                            published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS),
+                            unplaced=missing)
 
 
 def rank_text(rank: int, ranks: int) -> str:
@@ -329,6 +351,8 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
     employer = {p.learner: p.project for p in instance.fixed if p.reason == EMPLOYER_FIXED}
     rows = []
     for learner in instance.learners:
+        if learner.id not in solution.assignment:
+            continue  # left unplaced (applications.allow_unplaced): listed apart, with why
         project = solution.assignment[learner.id]
         rank = solution.ranks[learner.id]
         why = [f"{r.project} ({rank_text(r.rank, instance.ranks)}) : {r.text}" for r in reasons.get(learner.id, [])]
@@ -347,7 +371,8 @@ def result_table(instance: Instance, solution: Solution, reasons: dict, roster: 
                     "du plus petit nombre de déplacements possible"])
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"], "email": people.loc[learner.id, "email"],
-                     "track": learner.track, "project_code": project, "title": titles[project], "rank": rank,
+                     "track": learner.track, **{c: people.loc[learner.id, c] for c in POLE_COLUMNS if c in people},
+                     "project_code": project, "title": titles[project], "rank": rank,
                      "rank_label": label, "explanation": "\n".join(why)})
     return pd.DataFrame(rows)
 

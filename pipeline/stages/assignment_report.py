@@ -13,6 +13,7 @@ from ..contract.config import Edition
 from ..contract.errors import StagescoError
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
+from . import pole
 from .assignment import KIND_WORDS, AssignmentResult, rank_text
 
 LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
@@ -46,6 +47,9 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
         team = result.table[result.table["project_code"] == code]
         sheets.append(Sheet(f"Équipe {code}", team[["learner_id", "last_name", "first_name", "track", "rank_label"]]
                             .sort_values(["last_name", "first_name"]), labels=LABELS))
+    if result.unplaced is not None:  # a pôle de stages: the pupils left without a placement, then each school's own
+        sheets.insert(1, Sheet("Élèves sans stage", result.unplaced, labels=pole.UNPLACED_LABELS))
+        write_school_workbooks(result, edition, retained, out / "outbox" / SCHOOL_FOLDER)
     write_workbook(out / "affectations.xlsx", sheets)
     sent = write_learner_mails(result, edition, retained, out / "outbox")
     partners = write_closed_mails(result, edition, retained, applicants, out / "outbox")
@@ -57,6 +61,35 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
     unsent += [f"{p['project_code']} : courriel au partenaire {p['status']}" for p in partners if not p["file"]]
     write_metrics(out, result.metrics, closed + unsent + ([] if result.solution.optimal else [result.solution.status]))
     return sent
+
+
+SCHOOL_FOLDER = "etablissements"  # in the outbox: one workbook per school of a pôle, to send to that school
+SCHOOL_COLUMNS = ["learner_id", "last_name", "first_name", "track", "project_code", "title", "structure_name", "city",
+                  "rank_label"]
+
+
+def write_school_workbooks(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, folder: Path) -> None:
+    """``<school code>.xlsx`` for each school of the edition: its own pupils only — placed (with their host) and
+    unplaced (with why and the open offers of their basin)."""
+    placed = result.table.merge(retained[["project_code", "structure_name", "city"]], on="project_code", how="left")
+    labels = {**LABELS, "structure_name": "Structure d'accueil", "city": "Commune"}
+    for code in sorted(pole.directory(edition)):
+        mine = placed[placed["school"] == code].sort_values(["last_name", "first_name"])
+        missing = result.unplaced[result.unplaced["school"] == code]
+        write_workbook(folder / f"{code}.xlsx", [Sheet("Élèves placés", mine[SCHOOL_COLUMNS], labels=labels),
+                                                 Sheet("Élèves sans stage", missing, labels=pole.UNPLACED_LABELS)])
+
+
+def unplaced_block(result: AssignmentResult, view: LearnerView) -> str:
+    """A pôle's pupils without a placement, with why and the open offers of their basin; counts per basin and school."""
+    m = result.metrics
+    counts = pd.DataFrame([{"group": f"{kind} {value}", "placed": m[f"placed_by_{key}"][value],
+                            "unplaced": m[f"unplaced_by_{key}"][value]}
+                           for key, kind in (("basin", "Bassin"), ("school", "Établissement"))
+                           for value in m.get(f"placed_by_{key}", {})])
+    return (html.table(counts, labels={"group": "Bassin ou établissement", "placed": "Élèves placés",
+                                       "unplaced": "Élèves sans stage"})
+            + html.table(view.frame(result.unplaced), labels=pole.UNPLACED_LABELS, empty="Tous les élèves ont un stage."))
 
 
 def write_learner_mails(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, outbox: Path) -> list[dict]:
@@ -220,7 +253,10 @@ def decisions_block(result: AssignmentResult, view: LearnerView) -> str:
 
 def learners_block(result: AssignmentResult, view: LearnerView) -> str:
     columns = ["learner_id", "last_name", "first_name", "track", "project_code", "rank_label", "explanation"]
-    return html.table(view.frame(result.table[columns]), labels=LABELS)
+    table = html.table(view.frame(result.table[columns]), labels=LABELS)
+    if result.unplaced is None:
+        return table
+    return table + "<h3>Élèves sans stage</h3>" + unplaced_block(result, view)
 
 
 def publication_block(result: AssignmentResult, view: LearnerView) -> str:

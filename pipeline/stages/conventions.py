@@ -40,7 +40,7 @@ from ..io.normalise import clean_text, fold, parse_datetime
 from ..io.readers import read_table
 from ..io.validation import row_key
 from ..io.workbook import Sheet
-from . import sites as offer_sites
+from . import pole, sites as offer_sites
 from .eligibility import as_list
 from .terms import offer_terms
 
@@ -217,8 +217,9 @@ def team_table(assignment: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise StagescoError(f"Affectation : apprenant(s) absent(s) de la promotion : {', '.join(unknown[:10])}",
                             hint="Relancez l'étape Affectation avec la liste de la promotion à jour")
+    own = [c for c in ("school", "birth_date") if c in roster.columns]  # a pôle's pupils: their school, birth date
     team = assignment[["learner_id", "project_code"]].merge(
-        roster[["learner_id", "last_name", "first_name", "track"]], on="learner_id", how="left")
+        roster[["learner_id", "last_name", "first_name", "track", *own]], on="learner_id", how="left")
     key = team["last_name"].fillna("").map(fold) + "\x00" + team["first_name"].fillna("").map(fold)
     return (team.assign(_key=key).sort_values(["project_code", "_key", "learner_id"])
             .drop(columns="_key").reset_index(drop=True))
@@ -260,24 +261,30 @@ def _text(value) -> str:
 
 
 def convention_context(project: Mapping, team: pd.DataFrame, edition: Edition,
-                       config: ConventionSettings | None = None, period: tuple[date, date] | None = None) -> dict:
+                       config: ConventionSettings | None = None, period: tuple[date, date] | None = None,
+                       schools: dict | None = None) -> dict:
     """Everything a convention template may use (see ``pipeline/demo/make_convention_template.py``).
-    ``period``: the convention's own first and last days (default: the edition's calendar)."""
+    ``period``: the convention's own first and last days (default: the edition's calendar); ``schools``: a
+    pôle's schools (:func:`pipeline.stages.pole.directory`), the convention's own school signing it."""
     config = config or settings(edition)
     terms = offer_terms(project, edition)
     listed = offer_sites.sites(project, terms.hours)
     host = next((s for s in listed if s.number == int(project.get("site_number") or 1)), listed[0])
     first, last = period or (terms.start, terms.end)
     signatories = [who for key, _, who, kind in config.documents if kind == "signature"]
-    school = edition.section("school")
+    school = pole.signing_school(dict(project), schools or {}, edition.section("school"))
     tracks = edition.labels("tracks")
     competences = edition.labels("competences")
+    majority = pole.age_of_majority(edition) if "birth_date" in team.columns else 0
     members = [{"last_name": _text(r.last_name), "first_name": _text(r.first_name), "track": _text(r.track),
-                "track_label": tracks.get(r.track, _text(r.track))} for r in team.itertuples()]
+                "track_label": tracks.get(r.track, _text(r.track)),
+                "minor": bool(majority) and pole.is_minor(r.birth_date, first, majority),
+                "birth_date": french_date(r.birth_date) if majority and not pd.isna(r.birth_date) else ""}
+               for r in team.itertuples()]
     return {
         "edition_title": _text(edition.title),
-        "school": {"name": _text(school.get("name")), "address": _text(school.get("address")),
-                   "email": _text(school.get("email"))},
+        "school": {key: _text(value) for key, value in school.items()},
+        "guardians": [m for m in members if m["minor"]],
         "partner": {"name": _text(host.structure_name), "address": _text(host.address),
                     "postcode": _text(host.postcode), "city": _text(host.city)},
         "referent": {"name": _text(host.referent_name),
@@ -315,10 +322,12 @@ def _environment() -> jinja2.Environment:
 
 
 def render_convention(project: Mapping, team: pd.DataFrame, edition: Edition,
-                      config: ConventionSettings | None = None, period: tuple[date, date] | None = None) -> bytes:
+                      config: ConventionSettings | None = None, period: tuple[date, date] | None = None,
+                      schools: dict | None = None) -> bytes:
     """The convention of one project as DOCX bytes (same inputs, same bytes)."""
     config = config or settings(edition)
-    context = convention_context(project, team, edition, config, period)
+    context = convention_context(project, team, edition, config, period, schools)
+    pole.guardians_needed(_template_text(config.template), len(context["guardians"]), config.template.name)
     document = DocxTemplate(io.BytesIO(config.template.read_bytes()))
     try:
         document.render(context, jinja_env=_environment(), autoescape=True)
@@ -340,7 +349,7 @@ def convention_file_name(convention_id: str) -> str:
 def conventions_to_sign(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
     """One row per convention: each opened project's, or for a multi-site offer one per host structure
     (its share of the hours, the others named as partner sites), keyed by ``convention_id``."""
-    return offer_sites.per_site(opened(projects, assignment))
+    return pole.per_school(offer_sites.per_site(opened(projects, assignment)), assignment)
 
 
 def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.DataFrame,
@@ -350,16 +359,31 @@ def render_all(projects: pd.DataFrame, assignment: pd.DataFrame, roster: pd.Data
     config = settings(edition)
     team = team_table(assignment, roster)
     spans = periods(edition, projects, assignment, outcomes)
-    return {convention_file_name(row["convention_id"]): render_convention(row, team[team["project_code"] == row["project_code"]],
-                                                                           edition, config, spans[row["project_code"]])
+    schools = pole.directory(edition)
+    return {convention_file_name(row["convention_id"]): render_convention(row, _members(team, row), edition, config,
+                                                                           spans[row["project_code"]], schools)
             for row in conventions_to_sign(projects, assignment).to_dict("records")}
+
+
+def _members(team: pd.DataFrame, convention: Mapping) -> pd.DataFrame:
+    """The learners a convention names: its project's team, of its school only in a pôle."""
+    mine = team["project_code"] == convention["project_code"]
+    return team[mine & (team["school"] == convention["school"])] if "school" in convention else team[mine]
+
+
+def _template_text(path: Path) -> str:
+    """The text of a DOCX template's main part (to check which fields it uses)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("word/document.xml").decode("utf-8")
 
 
 # --- the tracking workbook -------------------------------------------------------------------------------
 def tracking_facts(conventions: pd.DataFrame) -> list[str]:
     """The fixed columns of the tracking workbook; a « Convention » column first when an offer has several
     sites (each host signs its own convention, so a project has one row per site)."""
-    several = "site_count" in conventions and bool((conventions["site_count"] > 1).any())
+    several = ("site_count" in conventions and bool((conventions["site_count"] > 1).any())) or "school" in conventions
     return (["convention"] if several else []) + TRACKING_FACTS
 
 
@@ -376,8 +400,11 @@ def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: E
     config = settings(edition)
     documents = config.signatories
     frame = conventions_to_sign(projects, assignment)
-    counts = assignment["project_code"].value_counts()
-    frame["learners"] = frame["project_code"].map(counts).astype(int)
+    if "school" in frame:  # a pôle: each school's convention names its own pupils
+        counts = assignment.groupby(["project_code", "school"]).size()
+        frame["learners"] = [int(counts[(code, school)]) for code, school in zip(frame["project_code"], frame["school"])]
+    else:
+        frame["learners"] = frame["project_code"].map(assignment["project_code"].value_counts()).astype(int)
     days = deadlines(edition, config, projects, assignment, outcomes)
     own = bool(learner_starts(edition, outcomes)) or len(set(days.values())) > 1
     frame = frame.assign(structure_name=frame["host_structure_name"], referent_name=frame["host_referent_name"])

@@ -13,7 +13,7 @@ from schemas.fields import table_fields
 from schemas.projects import projects_schema
 
 from ..contract.config import MAPPING_FILE, Edition
-from ..io import fr, rejections
+from ..io import fr, rejections, territory
 from ..io.extras import extra_fields
 from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
 from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
@@ -87,6 +87,10 @@ def ingest(edition: Edition) -> ProjectsResult:
     rejections.check(per_row, len(raw.rows), edition.params.data.get("mass_rejection") or {}, what="soumissions", feminine=True,
                      file=path.name, hint="Vérifiez que l'export est celui du formulaire de dépôt de cette édition et "
                                           "que la correspondance (mapping.yaml) suit ses libellés")
+    basins = territory.read_basins(edition)
+    if basins is not None:  # a pôle de stages: each offer's basin, from its commune
+        projects.insert(int(projects.columns.get_loc("departement")) + 1, "basin",
+                        territory.basins_of(basins, projects, file=path.name, what="offre de", name_column="structure_name"))
     return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=dates_notes + notes)
 
 

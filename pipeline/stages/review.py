@@ -19,7 +19,7 @@ from ..contract.config import Edition
 from ..io import fr
 from ..io.normalise import fold
 from ..repro.privacy import suppress, threshold
-from . import evaluation, sites, terms
+from . import evaluation, pole, sites, terms
 
 UNRANKED = "hors choix"
 POLE = "pole"  # the pôle's figures in the metrics and the history records (pipeline.stages.review_pole)
@@ -124,6 +124,9 @@ def compute(edition: Edition, metrics: dict[str, dict], projects: pd.DataFrame, 
         "acquired_by_competence": {str(k): int(v) for k, v in results[results["level"] == top_level]
                                    .groupby("competence", sort=True).size().items()},
     }
+    if pole.denominator(edition) == "basin":  # a pôle: places of a basin ÷ pupils of that basin
+        breakdowns.update({f"offers_per_pupil_{key}": value for key, value in pole.offers_per_pupil(retained, roster).items()
+                           if key != "overall"})
     return Review(edition, indicators, breakdowns, history.earlier(edition))
 
 
@@ -193,6 +196,13 @@ def comparison(review: Review, *, rendered: bool = True, part: str | None = None
             row["Source technique"] = spec.get("source", "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def breakdown_specs(review: Review) -> dict[str, dict]:
+    """The breakdowns of params.yaml's ``review.breakdowns`` this edition or an earlier one has (a pôle's offers
+    per pupil by basin exist only where the edition divides by the pupils of each basin)."""
+    return {key: spec for key, spec in (review.spec.get("breakdowns") or {}).items()
+            if not spec.get("campaign") or any(key in (r.get("breakdowns") or {}) for r in review.records)}
 
 
 def breakdown(review: Review, key: str, *, rendered: bool = True, part: str | None = None) -> pd.DataFrame:

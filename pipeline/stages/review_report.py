@@ -73,7 +73,7 @@ def workbook(result: review.Review, register=None) -> list[Sheet]:
     indicators = review.comparison(result)
     indicators["Source technique"] = review.comparison(result, rendered=False)["Source technique"]
     sheets = [Sheet("Indicateurs", indicators), Sheet("Éditions", editions_table(result, technical=True))]
-    for key, spec in (result.spec.get("breakdowns") or {}).items():
+    for key, spec in review.breakdown_specs(result).items():
         sheets.append(Sheet(spec["label"][:31], review.breakdown(result, key)))
     if result.pole is not None:
         sheets += pole_sheets(result, register)
@@ -110,7 +110,7 @@ def charts_block(result: review.Review) -> str:
 
 def breakdowns_block(result: review.Review) -> str:
     parts = []
-    for key, spec in (result.spec.get("breakdowns") or {}).items():
+    for key, spec in review.breakdown_specs(result).items():
         parts.append(f"<h3>{html.esc(spec['label'])}</h3>" + html.table(review.breakdown(result, key)))
     return "".join(parts)
 

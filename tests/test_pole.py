@@ -1,0 +1,170 @@
+"""A pôle de stages (seeds 002–003, issue 15): schools, basins, fewer places than pupils, offers per pupil.
+
+Small tables first (no Jupyter, no DVC), then the real run of ``demo-pole`` (session fixture ``pole_run``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.assign.model import Instance, Learner, Project, Solution
+from pipeline.contract.errors import ConfigError
+from pipeline.io.readers import read_table
+from pipeline.io.territory import BasinError, BasinTable, basins_of, commune_key
+from pipeline.stages import applications as app
+from pipeline.stages import pole
+
+BASINS = BasinTable("bassins.csv", pd.DataFrame({
+    "insee_code": ["54329", "54366", "54528", "54175", "99001", "99002"],
+    "postcode": ["54300", "54300", "54200", "54200", "99100", "99100"],
+    "city": ["Lunéville", "Moncel-lès-Lunéville", "Toul", "Écrouves", "Saint-Jean-du-Bois", "Sainte-Anne"],
+    "basin": ["LUN", "LUN", "TOU", "TOU", "NOR", "SUD"],
+    "basin_name": ["Bassin de Lunéville", "Bassin de Lunéville", "Bassin de Toul", "Bassin de Toul", "Nord", "Sud"],
+    "source_row": [2, 3, 4, 5, 6, 7]}))
+
+
+# --- basins ----------------------------------------------------------------------------------------------
+def test_a_commune_gets_its_basin_by_insee_code_else_postcode_else_its_name():
+    assert BASINS.find("54300", "Lunéville") == ("LUN", "")
+    assert BASINS.find("54200", "n'importe quel nom") == ("TOU", "")  # one basin behind the postcode
+    assert BASINS.find(None, None, insee="54528") == ("TOU", "")
+    # a postcode shared by communes of two basins: the commune's name decides, « St- » and « Saint- » alike
+    assert BASINS.find("99100", "St Jean du Bois") == ("NOR", "")
+    assert BASINS.find("99100", "STE-ANNE") == ("SUD", "")
+    basin, reason = BASINS.find("99100", "Ailleurs")
+    assert basin is None and "plusieurs bassins (NOR, SUD)" in reason and "Ailleurs" in reason
+    assert commune_key("St-Nicolas-de-Port") == commune_key("Saint Nicolas de Port") == "saint nicolas de port"
+
+
+def test_a_commune_the_table_lacks_stops_with_file_row_commune_and_what_to_do():
+    offers = pd.DataFrame({"structure_name": ["Garage des Bosquets", "Scierie des Vosges"], "postcode": ["54300", "88700"],
+                           "city": ["Lunéville", "Rambervillers"], "source_row": [4, 9]})
+    with pytest.raises(BasinError) as caught:
+        basins_of(BASINS, offers, file="offres.tsv", what="offre de", name_column="structure_name")
+    error = caught.value
+    assert error.file == "offres.tsv"
+    assert error.problems == ["ligne 9 : offre de « Scierie des Vosges », commune « Rambervillers » (88700) : code postal "
+                              "88700 absent de la table des bassins"]
+    assert "Ajoutez chaque commune à bassins.csv" in error.hint
+    assert basins_of(BASINS, offers.iloc[:1], file="offres.tsv", what="offre de", name_column="structure_name") == ["LUN"]
+
+
+# --- schools: the roster -------------------------------------------------------------------------------------
+SCHOOLS = pd.DataFrame({"school": ["0540055Y", "0540077X"], "school_name": ["Collège A", "Lycée B"],
+                        "signatory": ["Claire Marchal", "Hervé Colin"], "signatory_title": ["Principale", "Proviseur"],
+                        "address": ["3 rue de la Charité", "12 avenue Victor-Hugo"], "postcode": ["54300", "54200"],
+                        "city": ["Lunéville", "Toul"], "basin": ["LUN", "TOU"]})
+ROSTER_FIELDS = {"last_name": "Nom", "first_name": "Prénom", "learner_id": "INE", "email": "Courriel",
+                 "track": "Formation", "school": "UAI", "birth_date": "Né(e) le"}
+
+
+def test_a_pupil_gets_the_basin_of_their_school_and_an_unknown_school_rejects_the_row(tmp_path):
+    path = tmp_path / "promotion.csv"
+    path.write_text("Nom;Prénom;INE;Courriel;Formation;UAI;Né(e) le\n"
+                    "ANDRÉ;Salomé;A1;a@x.example;3E;0540055Y;14/11/2011\n"
+                    "BRUN;Manon;B2;b@x.example;PFMP;0540077X;03/05/2008\n"
+                    "COLIN;Inès;C3;c@x.example;3E;0549999Z;01/01/2012\n"
+                    "DUPONT;Léo;D4;d@x.example;3E;0540055Y;31/02/2012\n", encoding="utf-8")
+    roster, rejected = app.parse_roster(read_table(path), ROSTER_FIELDS, {"3E": "3e", "PFMP": "PFMP"},
+                                        schools=SCHOOLS, date_formats=["%d/%m/%Y"])
+    assert list(roster["learner_id"]) == ["A1", "B2"] and list(roster["basin"]) == ["LUN", "TOU"]
+    assert roster["birth_date"].tolist() == [pd.Timestamp(2011, 11, 14), pd.Timestamp(2008, 5, 3)]
+    reasons = dict(zip(rejected["learner_id"], rejected["reason"]))
+    assert reasons["C3"] == "établissement « 0549999Z » absent de la liste des établissements de l'édition"
+    assert "n'est pas une date reconnue" in reasons["D4"] and set(rejected["source_row"]) == {4, 5}
+
+
+def test_an_edition_without_schools_keeps_its_roster_columns(tmp_path):
+    path = tmp_path / "promotion.csv"
+    path.write_text("Nom;Prénom;INE;Courriel;Formation\nANDRÉ;Salomé;A1;a@x.example;3E\n", encoding="utf-8")
+    fields = {k: v for k, v in ROSTER_FIELDS.items() if k not in ("school", "birth_date")}
+    roster, _ = app.parse_roster(read_table(path), fields, {"3E": "3e"})
+    assert list(roster.columns) == ["learner_id", "last_name", "first_name", "email", "track", "employer", "source_row"]
+
+
+def test_a_choice_of_another_basin_is_dropped_with_its_reason():
+    catalogue = pd.DataFrame({"project_code": ["PLUN1", "PTOU1"], "title": ["Fournil", "Garage"],
+                              "tracks": [["APP"], ["APP"]], "team_min": [1, 1], "team_max": [2, 2], "basin": ["LUN", "TOU"]})
+    projects = app.ProjectIndex(app.as_catalogue(catalogue))
+    choices = pd.DataFrame({"rank": [1, 2], "column": ["Choix n°1", "Choix n°2"], "choice": ["PTOU1 – Garage", "PLUN1 – Fournil"],
+                            "value": ["PTOU1 – Garage", "PLUN1 – Fournil"]})
+    kept, problems = app.rank_choices(choices, "APP", projects, export=None, basin="LUN")
+    assert kept == ["PLUN1"]
+    assert problems[0][2].startswith("offre PTOU1 du bassin TOU, hors du bassin de l'élève (LUN)")
+    assert app.rank_choices(choices, "APP", projects, export=None)[0] == ["PTOU1", "PLUN1"]  # no basin rule
+
+
+# --- minors, conventions per school ----------------------------------------------------------------------
+def test_a_pupil_is_a_minor_until_the_day_of_their_birthday_of_majority():
+    assert pole.is_minor(datetime(2008, 12, 14), date(2026, 12, 13), 18)
+    assert not pole.is_minor(datetime(2008, 12, 14), date(2026, 12, 14), 18)
+    assert pole.is_minor(pd.Timestamp(2008, 2, 29), date(2026, 2, 28), 18)
+    assert not pole.is_minor(pd.Timestamp(2008, 2, 29), date(2026, 3, 1), 18)
+    assert not pole.is_minor(pd.NaT, date(2026, 1, 1), 18)
+
+
+def test_each_school_signs_its_own_convention_and_a_template_without_guardians_is_refused():
+    conventions = pd.DataFrame({"project_code": ["P1", "P2"], "convention_id": ["P1", "P2"]})
+    assignment = pd.DataFrame({"learner_id": ["a", "b", "c"], "project_code": ["P1", "P1", "P2"],
+                               "school": ["0540055Y", "0541911K", "0541911K"]})
+    split = pole.per_school(conventions, assignment)
+    assert list(split["convention_id"]) == ["P1-0540055Y", "P1-0541911K", "P2-0541911K"]
+    assert pole.per_school(conventions, assignment.drop(columns="school")) is conventions
+    schools = {r["school"]: r for r in SCHOOLS.to_dict("records")}
+    signer = pole.signing_school({"school": "0540077X"}, schools, {"name": "Pôle", "email": "pole@x.example"})
+    assert signer == {"name": "Lycée B", "address": "12 avenue Victor-Hugo, 54200 Toul", "email": "pole@x.example",
+                      "signatory": "Hervé Colin", "signatory_title": "Proviseur"}
+    with pytest.raises(ConfigError, match="représentant légal"):
+        pole.guardians_needed("<w:t>{{ school.name }}</w:t>", 2, "convention.docx")
+    pole.guardians_needed("<w:t>{{ school.name }}</w:t>", 0, "convention.docx")  # no minor: any template
+
+
+# --- fewer places than pupils ------------------------------------------------------------------------------
+def solution(assignment: dict[str, str], opened: set[str]) -> Solution:
+    return Solution(assignment=assignment, opened=tuple(sorted(opened)), closed=(), ranks={}, rank_profile=(0, 0, 0),
+                    worst_rank=0, objective="egalitarian", objective_vector=(), lottery_value=0, lottery_draw=0,
+                    optimal=True, gap=0.0, status="optimale", solve_time=0.0)
+
+
+def test_an_unplaced_pupil_is_told_which_wishes_were_full_and_the_open_offers_of_their_basin():
+    instance = Instance(learners=(Learner("a", "3E", ("P1",)), Learner("b", "3E", ("P1", "P2")), Learner("c", "3E", ())),
+                        projects=(Project("P1", 1, 1, frozenset({"3E"})), Project("P2", 1, 1, frozenset({"3E"})),
+                                  Project("P3", 1, 2, frozenset({"PFMP"})), Project("P4", 1, 3, frozenset({"3E"}))),
+                        ranks=2)
+    placed = solution({"a": "P1", "b": "P2"}, {"P1", "P2"})
+    roster = pd.DataFrame({"learner_id": ["a", "b", "c"], "last_name": ["A", "B", "C"], "first_name": ["x", "y", "z"],
+                           "school": ["S1", "S1", "S2"], "basin": ["LUN", "LUN", "LUN"], "track": ["3E"] * 3})
+    retained = pd.DataFrame({"project_code": ["P1", "P2", "P3", "P4"], "title": ["Un", "Deux", "Trois", "Quatre"],
+                             "basin": ["LUN", "LUN", "LUN", "TOU"]})
+    missing = pole.unplaced(instance, placed, roster, retained)
+    assert list(missing["learner_id"]) == ["c"]
+    assert missing.loc[0, "reason"].startswith("aucun vœu valable")
+    assert missing.loc[0, "open_offers"] == "P3 – Trois (2 place(s), PFMP)"  # P4 has room, but in another basin
+    placed = solution({"a": "P1"}, {"P1"})
+    b = pole.unplaced(instance, placed, roster, retained).set_index("learner_id").loc["b"]
+    assert b["reason"] == ("ses vœux étaient tous complets : P1 (1er vœu) complète (1 place(s) sur 1 prises) ; "
+                           "P2 (2e vœu) fermée (pas assez d'élèves pour son minimum)")
+    table = pd.DataFrame({"learner_id": ["a"], "school": ["S1"], "basin": ["LUN"]})
+    counts = pole.placement_counts(table, pole.unplaced(instance, placed, roster, retained))
+    assert counts == {"placed_by_basin": {"LUN": 1}, "unplaced_by_basin": {"LUN": 2},
+                      "placed_by_school": {"S1": 1, "S2": 0}, "unplaced_by_school": {"S1": 1, "S2": 1}}
+
+
+# --- offers per pupil ---------------------------------------------------------------------------------------
+def test_offers_per_pupil_divide_the_places_of_a_basin_by_the_pupils_of_that_basin():
+    retained = pd.DataFrame({"project_code": ["P1", "P2", "P3"], "basin": ["LUN", "LUN", "TOU"],
+                             "decided_team_max": [4, 2, 3], "tracks_open": [["3E"], ["3E", "APP"], ["PFMP"]]})
+    roster = pd.DataFrame({"learner_id": list("abcdefg"), "basin": ["LUN"] * 4 + ["TOU"] * 3,
+                           "school": ["C", "C", "C", "F", "L", "L", "L"], "track": ["3E", "3E", "3E", "APP", "PFMP", "PFMP", "PFMP"]})
+    ratios = pole.offers_per_pupil(retained, roster)
+    assert ratios["by_basin"] == {"LUN": 1.5, "TOU": 1.0}   # 6 places / 4 pupils ; 3 / 3
+    assert ratios["overall"] == {"ensemble": round(9 / 7, 2)}
+    assert ratios["by_school"] == {"C": 2.0, "F": 2.0, "L": 1.0}  # C: 6 places open to 3E ÷ 3 ; F: 2 open to APP ÷ 1
+    assert ratios["by_track"] == {"3E": 2.0, "APP": 2.0, "PFMP": 1.0}
