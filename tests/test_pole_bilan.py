@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from openpyxl import load_workbook
 
 from pipeline.contract.config import Edition, Params
 from pipeline.contract.errors import ConfigError
@@ -181,7 +182,7 @@ def test_the_earlier_year_side_by_side_and_another_campaign_ignored(tmp_path):
     page = review_report.pole_block(result)
     text = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
     assert "<th>pole-t-2025</th><th>pole-t</th>" in text and ">99<" not in text and ">77<" not in text
-    assert "autre-pole" not in page and page.count("<svg") >= 2 and "4 actions menées (contre 4 en pole-t-2025)" in page
+    assert "autre-pole" not in page and page.count("<svg") >= 2 and "4 actions menées (contre 4 en pole-t-2025), dont 2 « Action d&#x27;information »" in page
 
 
 def test_small_counts_of_pupils_are_suppressed_in_the_pole_tables_and_left_out_of_its_charts(tmp_path):
@@ -233,7 +234,9 @@ def test_committed_earlier_pole_year_is_what_the_generator_writes_and_adds_up():
     committed = json.loads((ROOT / "history" / f"{pole_history.NAME}.json").read_text(encoding="utf-8"))
     record = pole_history.record()
     assert committed == json.loads(json.dumps(record))
-    assert record["campaign"] == "pole" and record["start"] < "2026-12-14"  # demo-pole's campaign, a year before it
+    pole = Edition.load("demo-pole", ROOT)
+    assert record["campaign"] == pole.campaign and record["start"] < history.start_of(pole)  # an earlier year of it
+    assert [p.name for p in history.earlier_files("demo-pole", pole.params)] == [f"{pole_history.NAME}.json"]
     i, b = record["pole"]["indicators"], record["pole"]["breakdowns"]
     assert set(i) == set(POLE_SPEC["indicators"]) and set(b) == set(POLE_SPEC["breakdowns"])
     assert sum(b["actions_by_kind"].values()) == i["actions"] and sum(b["participants_by_kind"].values()) == i["participants"]
@@ -260,3 +263,37 @@ def test_the_cockpit_mentions_an_absent_register_only_for_an_edition_that_declar
     assert demo.missing_optional(stage) == []  # not a pôle: nothing « sans registre des actions »
     edition = tiny_pole(tmp_path, None)
     assert edition.missing_optional(stage) == ["actions"]
+
+
+def test_demo_pole_declares_its_register_as_the_generator_writes_it():
+    pole = Edition.load("demo-pole", ROOT)
+    assert (pole.inputs / "actions.csv").read_bytes() == pole_actions.register_csv() and pole.has_input("actions")
+    assert load_mapping(pole.inputs / "mapping.yaml")["actions"] == pole_actions.mapping_section()
+    assert {k: pole.labels(k) for k in (actions.KINDS, actions.AGREEMENTS)} == pole_actions.vocabularies()
+
+
+# --- the real demo-pole run ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_demo_pole_review_counts_the_actions_by_kind_beside_its_earlier_year_only(pole_run):
+    out = pole_run / "outputs" / "demo-pole" / "review"
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    earlier = pole_history.record()
+    assert metrics["earlier_editions"] == [pole_history.NAME]  # no other campaign's record (demo-2024, demo-cnam…)
+    register = actions.read(Edition.load("demo-pole", pole_run))
+    kinds = pole_actions.KINDS
+    expected = {label: int((register.table["action_kind"] == code).sum()) for code, label in kinds.items()}
+    assert metrics["pole"]["breakdowns"]["actions_by_kind"] == expected and sum(expected.values()) > 0
+    assert metrics["actions_register"] == register.metrics and register.metrics["rows_rejected"] == len(pole_actions.WRONG)
+    assert "<h2>Bilan du pôle de stages</h2>" in page and f"<th>{pole_history.NAME}</th><th>demo-pole</th>" in page
+    row = re.search(r"<td>Action d&#x27;information</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>", page)
+    assert row and (int(row.group(1)), int(row.group(2))) == (
+        earlier["pole"]["breakdowns"]["actions_by_kind"]["Action d'information"], expected["Action d'information"])
+    assert not any(f"<th>{name}</th>" in page for name in ("demo-2024", "demo", "demo-cnam", "demo-askoria"))
+    indicators = metrics["pole"]["indicators"]
+    assert indicators["partners_returning"] + indicators["partners_new"] == indicators["partners"]
+    assert 0 < indicators["partners_returning"] < indicators["partners"]
+    assert set(metrics["pole"]["breakdowns"]["placed_by_school"]) == set(pole_actions.SCHOOLS)
+    assert sum(metrics["pole"]["breakdowns"]["placed_by_basin"].values()) == indicators["placed"]
+    sheets = load_workbook(out / "bilan.xlsx").sheetnames
+    assert {"Pôle — indicateurs", "Registre des actions", "Actions rejetées"} <= set(sheets)

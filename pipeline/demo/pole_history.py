@@ -93,6 +93,6 @@ def record() -> dict:
         "conventions": {"conventions": opened, "fully_signed": signed, "signed_on_time": signed},
         "review": {"indicators": indicators, "breakdowns": breakdowns, "earlier_editions": [], "pole": pole},
     }
-    return {"edition": NAME, "campaign": CAMPAIGN, "title": "Pôle de stages démo — année 2024-2025 (données fictives)",
+    return {"edition": NAME, "campaign": CAMPAIGN, "title": "Pôle de stages démo — année 2025-2026 (données fictives)",
             "synthetic": True, "start": START, "end": END, "indicators": indicators, "breakdowns": breakdowns,
             "stages": stages, "pole": pole}

@@ -23,6 +23,7 @@ import hashlib
 import pandas as pd
 
 from ..contract.config import Edition
+from ..io import territory
 from ..io.normalise import fold
 from . import actions as actions_register
 from . import sites
@@ -55,17 +56,32 @@ def _counts(series: pd.Series, order: list[str] | None = None) -> dict[str, int]
     return {str(k): int(counts.get(k, 0)) for k in keys}
 
 
-def _placed_by(dimension: str, roster: pd.DataFrame, placed: pd.DataFrame) -> dict[str, int] | None:
-    """Pupils placed per school or basin (its name when a column holds it, else its code; taken from the
-    assignment, else from the roster), every school or basin of the roster listed; None when absent."""
+def territory_names(edition: Edition) -> dict[str, dict[str, str]]:
+    """``{"school": {UAI: name}, "basin": {code: name}}`` from the edition's list of schools and basin table
+    (optional inputs of the review), so that the bilan names them; empty for an edition without them."""
+    names: dict[str, dict[str, str]] = {}
+    basins = territory.read_basins(edition)
+    if basins is not None:
+        names[BASIN] = basins.names
+    schools = territory.read_schools(edition, basins)
+    if schools is not None:
+        names[SCHOOL] = dict(zip(schools["school"], schools["school_name"]))
+    return names
+
+
+def _placed_by(dimension: str, roster: pd.DataFrame, placed: pd.DataFrame,
+               names: dict[str, str] | None = None) -> dict[str, int] | None:
+    """Pupils placed per school or basin (its name when a column holds it or ``names`` gives it, else its code;
+    taken from the assignment, else from the roster), every school or basin of the roster listed; None when absent."""
     column = next((c for c in NAMED[dimension] if c in placed.columns or c in roster.columns), None)
     if column is None:
         return None
     if column not in placed.columns:
         placed = placed.merge(roster[["learner_id", column]], on="learner_id", how="left")
-    values = placed[column].fillna("non renseigné")
-    everyone = roster[column].fillna("non renseigné") if column in roster.columns else values
-    return _counts(values, sorted(set(everyone.astype(str)) | set(values.astype(str))))
+    named = (lambda s: s.map(lambda v: (names or {}).get(v, v))) if column == dimension else (lambda s: s)
+    values = named(placed[column]).fillna("non renseigné").astype(str)
+    everyone = named(roster[column]).fillna("non renseigné").astype(str) if column in roster.columns else values
+    return _counts(values, sorted(set(everyone) | set(values)))
 
 
 def compute(edition: Edition, register, projects: pd.DataFrame, retained: pd.DataFrame, roster: pd.DataFrame,
@@ -112,8 +128,9 @@ def compute(edition: Edition, register, projects: pd.DataFrame, retained: pd.Dat
         "offers_by_sector": _counts(sector),
         "places_by_sector": {str(k): int(v) for k, v in places.groupby(sector.values).sum().sort_index().items()},
     }
+    names = territory_names(edition)
     for key, dimension in (("placed_by_school", SCHOOL), ("placed_by_basin", BASIN)):
-        counts = _placed_by(dimension, roster, placed)
+        counts = _placed_by(dimension, roster, placed, names.get(dimension))
         if counts is not None:
             breakdowns[key] = counts
     if register is None:  # no register: its figures are not zero, they are unknown

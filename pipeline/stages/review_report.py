@@ -124,7 +124,12 @@ def sources_annex(result: review.Review) -> str:
     spec = result.spec.get("indicators") or {}
     frame = pd.DataFrame([{"Indicateur": s["label"], "Source technique": s.get("source", "")} for s in spec.values()])
     editions = editions_table(result, technical=True)[["Édition", "Source technique"]]
-    return html.table(frame) + "<h3>Éditions comparées</h3>" + html.table(editions)
+    pole = ""
+    if result.pole is not None:  # the pôle's figures, only for an edition that has them
+        specs = (result.spec.get(review.POLE) or {}).get("indicators") or {}
+        pole = "<h3>Bilan du pôle de stages</h3>" + html.table(pd.DataFrame(
+            [{"Indicateur": s["label"], "Source technique": s.get("source", "")} for s in specs.values()]))
+    return html.table(frame) + pole + "<h3>Éditions comparées</h3>" + html.table(editions)
 
 
 # --- the pôle's bilan (only for an edition that has its data) ---------------------------------------------
@@ -168,8 +173,8 @@ def pole_sentences(result: review.Review) -> list[str]:
     n, k = fr.integer, result.threshold
     lines = []
     if now["actions"] is not None:
-        kinds = " ; ".join(f"{label} : {n(v)}" for label, v in b["actions_by_kind"].items() if v)
-        lines.append(f"{n(now['actions'])} actions menées{versus('actions')}" + (f" ({kinds})" if kinds else "")
+        kinds = ", ".join(f"{n(v)} « {label} »" for label, v in b["actions_by_kind"].items() if v)
+        lines.append(f"{n(now['actions'])} actions menées{versus('actions')}" + (f", dont {kinds}" if kinds else "")
                      + f" ; {n(now['participants'])} participants.")
         lines.append(f"{n(now['agreements'])} accord(s) ou convention(s) de partenariat obtenu(s){versus('agreements')}.")
     partners = f"{n(now['partners'])} partenaires"
