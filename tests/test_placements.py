@@ -211,7 +211,8 @@ def test_an_edition_lists_its_stages_and_dvc_yaml_follows(tmp_path):
     assert [p.name for p in edition.stage_inputs(edition.params.stage("applications"))] == [
         "mapping.yaml", "promotion.csv", "placements.csv", "cle_pseudonymes.txt"]
     stages = yaml.safe_load(dvcgen.generate(root))["stages"]
-    assert stages["projects"]["foreach"] == "${editions}"            # every edition, same files
+    assert stages["eligibility"]["foreach"] == "${editions}"         # every edition, same files (none)
+    assert stages["projects"]["foreach"]["demo-pole"]["need1"] == "bassins.csv"  # a pôle's own input
     assert "demo-cnam" not in stages["evaluation"]["foreach"] and "demo" in stages["evaluation"]["foreach"]
     applications = stages["applications"]
     assert applications["foreach"]["demo-cnam"]["need1"] == "placements.csv"

@@ -4,7 +4,6 @@ Small tables first (no Jupyter, no DVC), then the real run of ``demo-pole`` (ses
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from datetime import date, datetime
@@ -17,7 +16,8 @@ from openpyxl import load_workbook
 from pipeline.assign.model import Instance, Learner, Project, Solution
 from pipeline.contract.errors import ConfigError
 from pipeline.io.readers import read_table
-from pipeline.io.territory import BasinError, BasinTable, basins_of, commune_key
+from pipeline.contract.config import Edition
+from pipeline.io.territory import BasinError, BasinTable, basins_of, commune_key, read_schools
 from pipeline.stages import applications as app
 from pipeline.stages import pole
 
@@ -168,3 +168,100 @@ def test_offers_per_pupil_divide_the_places_of_a_basin_by_the_pupils_of_that_bas
     assert ratios["overall"] == {"ensemble": round(9 / 7, 2)}
     assert ratios["by_school"] == {"C": 2.0, "F": 2.0, "L": 1.0}  # C: 6 places open to 3E ÷ 3 ; F: 2 open to APP ÷ 1
     assert ratios["by_track"] == {"3E": 2.0, "APP": 2.0, "PFMP": 1.0}
+
+
+# --- the real run of demo-pole -------------------------------------------------------------------------------
+def sheet_ids(path: Path, sheet: str) -> list[str]:
+    rows = list(load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True))
+    column = rows[0].index("Identifiant apprenant")
+    return [str(r[column]) for r in rows[1:] if r[column]]
+
+
+@pytest.fixture(scope="module")
+def run(pole_run) -> dict:
+    out = pole_run / "outputs" / "demo-pole"
+    return {"out": out, "roster": pd.read_parquet(out / "applications" / "promotion.parquet"),
+            "placed": pd.read_parquet(out / "assignment" / "affectations.parquet"),
+            "retained": pd.read_parquet(out / "commission" / "projets_retenus.parquet"),
+            "schools": read_schools(Edition.load("demo-pole", pole_run)),
+            "metrics": {stage: json.loads((out / stage / "metrics.json").read_text(encoding="utf-8"))
+                        for stage in ("applications", "assignment", "review")}}
+
+
+@pytest.mark.slow
+def test_demo_pole_offers_per_pupil_of_a_basin_are_its_places_over_its_pupils(run):
+    retained = run["retained"][run["retained"]["decision_code"] == "retained"]
+    roster = run["roster"]
+    by_basin = run["metrics"]["review"]["breakdowns"]["offers_per_pupil_by_basin"]
+    assert set(by_basin) == {"LUN", "TOU"}
+    for basin, ratio in by_basin.items():
+        places = int(retained.loc[retained["basin"] == basin, "decided_team_max"].sum())
+        assert ratio == round(places / int((roster["basin"] == basin).sum()), 2)
+    assert 1.4 <= len(roster) / int(retained["decided_team_max"].sum()) <= 1.8  # about 1.6 pupils per place
+    report = (run["out"] / "review" / "report.html").read_text(encoding="utf-8")
+    assert "Offres par élève du bassin (places du bassin ÷ élèves du bassin)" in report
+    assert run["metrics"]["review"]["earlier_editions"] == [] or all(
+        e.startswith("demo-pole") for e in run["metrics"]["review"]["earlier_editions"])
+
+
+@pytest.mark.slow
+def test_demo_pole_lists_every_unplaced_pupil_with_a_reason_and_the_open_offers_of_their_basin(run):
+    m = run["metrics"]["assignment"]
+    roster, placed = run["roster"], run["placed"]
+    unplaced = sheet_ids(run["out"] / "assignment" / "affectations.xlsx", "Élèves sans stage")
+    assert m["unassigned"] == len(unplaced) > 0 and m["assigned"] == len(placed)
+    assert sorted(unplaced + list(placed["learner_id"])) == sorted(roster["learner_id"])
+    assert sum(m["unplaced_by_basin"].values()) == sum(m["unplaced_by_school"].values()) == len(unplaced)
+    rows = list(load_workbook(run["out"] / "assignment" / "affectations.xlsx", read_only=True)["Élèves sans stage"]
+                .iter_rows(values_only=True))
+    header = rows[0]
+    for row in rows[1:]:
+        record = dict(zip(header, row))
+        assert record["Pourquoi pas de stage"].startswith(("ses vœux étaient tous complets : ", "aucun vœu valable"))
+        assert record["Offres du bassin encore ouvertes"]  # the open offers, or « aucune offre du bassin… »
+    # no pupil placed outside their basin
+    basins = dict(zip(run["retained"]["project_code"], run["retained"]["basin"]))
+    assert all(basins[p] == b for p, b in zip(placed["project_code"], placed["basin"]))
+    report = (run["out"] / "assignment" / "report.html").read_text(encoding="utf-8")
+    assert "Élèves sans stage" in report and "Offres du bassin encore ouvertes" in report
+    warnings = json.loads((run["out"] / "assignment" / "warnings.json").read_text(encoding="utf-8"))
+    assert f"{len(unplaced)} élèves sans stage faute de places" in " ".join(warnings)
+
+
+@pytest.mark.slow
+def test_demo_pole_each_school_workbook_holds_only_its_own_pupils(run):
+    roster = run["roster"]
+    folder = run["out"] / "assignment" / "outbox" / "etablissements"
+    seen = []
+    for school in sorted(set(roster["school"])):
+        path = folder / f"{school}.xlsx"
+        ids = sheet_ids(path, "Élèves placés") + sheet_ids(path, "Élèves sans stage")
+        assert ids and set(ids) <= set(roster.loc[roster["school"] == school, "learner_id"])
+        seen += ids
+    assert sorted(seen) == sorted(roster["learner_id"]) and len(list(folder.iterdir())) == 3
+
+
+@pytest.mark.slow
+def test_demo_pole_a_minor_s_convention_has_the_legal_representative_s_line(run):
+    roster, placed = run["roster"].set_index("learner_id"), run["placed"]
+    folder = run["out"] / "conventions" / "conventions"
+    minors = adults = 0
+    for path in sorted(folder.glob("convention_*.docx")):
+        code, school = path.stem.removeprefix("convention_").split("-")
+        team = placed[(placed["project_code"] == code) & (placed["school"] == school)]
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("word/document.xml").decode("utf-8")
+        assert not team.empty
+        first_day = pd.Timestamp(run["retained"].set_index("project_code").loc[code, "period_start"]).date()
+        for learner in team.itertuples():
+            name = f"{learner.first_name} {learner.last_name}"
+            assert name in text
+            minor = pole.is_minor(roster.loc[learner.learner_id, "birth_date"], first_day, 18)
+            minors += minor
+            adults += not minor
+            assert (f"{name} (né(e) le" in text) == minor
+        assert ("Représentant légal de l'élève" in text) == any(
+            pole.is_minor(roster.loc[i, "birth_date"], first_day, 18) for i in team["learner_id"])
+        school_row = run["schools"].set_index("school").loc[school]
+        assert f"représenté par {school_row['signatory']}" in text  # each school signs for its own pupils
+    assert minors > 0 and adults > 0

@@ -122,9 +122,6 @@ OFFERS = [
 ]
 FUNCTIONS = ["Gérant", "Cheffe d'atelier", "Responsable des ressources humaines", "Maître d'apprentissage",
              "Responsable de l'accueil", "Adjointe de direction"]
-# A thin first version opens more places than pupils (every pupil placed) until the assignment can leave pupils
-# unplaced; then 1 (about 1.6 pupils per place).
-PLACES_FACTOR = 2
 # Two apprentices (Lunéville basin) also wish for an offer of the Toul basin: the choice is dropped.
 CROSS_BASIN = 2
 
@@ -156,7 +153,7 @@ def offer_records(rng: random.Random) -> list[dict]:
             "referent_phone": f"03 83 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
             "referent_available": extra.get("referent_available", "Oui"), "title": title,
             "description": f"{title}. L'élève observe puis participe aux activités de l'équipe, avec son tuteur.",
-            "objectives": objectives, "tracks": tracks, "team_min": str(low), "team_max": str(high * PLACES_FACTOR),
+            "objectives": objectives, "tracks": tracks, "team_min": str(low), "team_max": str(high),
             "hours": extra.get("hours", str(hours)), "period_start": first, "period_end": last,
             "consent": "Oui",
         })

@@ -92,7 +92,9 @@ def settings(edition: Edition) -> dict:
     return {"objective": objective, "seed": int(section.get("seed", edition.config.get("seed", 0))),
             "time_limit": float(section.get("time_limit", 120)),
             "ranks": int((edition.config.get("applications") or {}).get("ranks_asked", 5)),
-            "employer_rule": employer_rule(edition)}
+            "employer_rule": employer_rule(edition),
+            # fewer places than pupils (a pôle de stages): place as many as possible, list the others
+            "allow_unplaced": bool((edition.config.get("applications") or {}).get("allow_unplaced", False))}
 
 
 def employer_rule(edition: Edition) -> str:
@@ -304,7 +306,8 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     forbidden = [p for p in forbidden if p.learner not in gone]
     return Instance(learners=learners, projects=projects, ranks=cfg["ranks"], fixed=fixed,
                     forbidden=tuple(sorted(forbidden, key=lambda p: (p.learner, p.project))),
-                    seed=cfg["seed"], objective=cfg["objective"], tracks=tuple(edition.tracks))
+                    seed=cfg["seed"], objective=cfg["objective"], tracks=tuple(edition.tracks),
+                    allow_unplaced=cfg.get("allow_unplaced", False))
 
 
 def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferences: pd.DataFrame) -> AssignmentResult:

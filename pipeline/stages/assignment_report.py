@@ -21,6 +21,7 @@ LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "las
           "rank_label": "Choix obtenu", "explanation": "Pourquoi pas un meilleur choix", "size": "Effectif",
           "team_min": "Minimum", "team_max": "Maximum", "status": "État", "applicants": "Candidats",
           "reason": "Motif", "kind": "Type", "departement": "Département du projet", "learners": "Apprenants",
+          "basin": "Bassin", "school": "Établissement",
           "first": "1er choix", "top3": "Dans les 3 premiers", "unranked": "Non classé", "mean_rank": "Rang moyen"}
 TABLE_COLUMNS = ["learner_id", "last_name", "first_name", "track", "project_code", "title", "rank_label", "explanation"]
 
@@ -59,6 +60,9 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
     closed = [f"projet {code} fermé (pas assez de candidats pour son minimum)" for code in result.solution.closed]
     unsent = [f"{s['learner_id']} : courriel {s['status']}" for s in sent if not s["file"]]
     unsent += [f"{p['project_code']} : courriel au partenaire {p['status']}" for p in partners if not p["file"]]
+    if result.unplaced is not None and len(result.unplaced):  # a pôle: fewer places than pupils
+        unsent.append(f"{fr.count(len(result.unplaced), 'élève')} sans stage faute de places : chacun est listé, avec le "
+                      "pourquoi et les offres de son bassin encore ouvertes, dans le classeur de son établissement")
     write_metrics(out, result.metrics, closed + unsent + ([] if result.solution.optimal else [result.solution.status]))
     return sent
 
@@ -214,8 +218,10 @@ def fairness_block(result: AssignmentResult, retained: pd.DataFrame) -> str:
                          "mean_rank": round(float(group["rank"].clip(upper=ranks + 1).mean()), 2)})
         return pd.DataFrame(rows)
 
+    pole_parts = "".join(f"<h3>{title}</h3>" + html.table(summarise(key), labels=LABELS)
+                         for key, title in (("basin", "Par bassin"), ("school", "Par établissement")) if key in table)
     return ("<h3>Par filière</h3>" + html.table(summarise("track"), labels=LABELS)
-            + "<h3>Par département du projet</h3>" + html.table(summarise("departement"), labels=LABELS))
+            + "<h3>Par département du projet</h3>" + html.table(summarise("departement"), labels=LABELS) + pole_parts)
 
 
 def learner_view(result: AssignmentResult, edition: Edition) -> LearnerView:
