@@ -57,7 +57,21 @@ def summary(result: ApplicationsResult) -> str:
             f"(les suivants remontent d'un rang).")
     return (html.figures([("apprenants", m["learners"]), ("avec candidature", m["respondents"]),
                           ("sans candidature", m["non_respondents"]), ("réponses rejetées", m["submissions_rejected"])])
-            + html.paragraph(text) + html.paragraph(result.export.describe()))
+            + html.paragraph(text) + html.paragraph(result.export.describe()) + by_school(result))
+
+
+def by_school(result: ApplicationsResult) -> str:
+    """A pôle de stages: pupils, with and without a candidature, per school and basin (nothing otherwise)."""
+    if "school" not in result.roster.columns:
+        return ""
+    answered = set(result.preferences["learner_id"])
+    rows = [{"school": school, "basin": basin, "learners": len(group),
+             "respondents": int(group["learner_id"].isin(answered).sum())}
+            for (school, basin), group in result.roster.groupby(["school", "basin"], sort=True)]
+    frame = pd.DataFrame(rows).assign(non_respondents=lambda f: f["learners"] - f["respondents"])
+    return "<h3>Par établissement</h3>" + html.table(frame, labels={
+        "school": "Établissement", "basin": "Bassin", "learners": "Élèves", "respondents": "Avec vœux",
+        "non_respondents": "Sans vœux"})
 
 
 def demand_block(result: ApplicationsResult) -> str:

@@ -201,7 +201,10 @@ def capacity_warnings(retained: pd.DataFrame, edition: Edition) -> list[str]:
     expected_learners``), per track and overall: found here, not at the assignment."""
     expected = {str(t): int(n) for t, n in (edition.section("commission").get("expected_learners") or {}).items()}
     out = []
-    advice = "retenez d'autres projets ou élargissez des effectifs, sinon l'affectation sera impossible"
+    advice = ("retenez d'autres projets ou élargissez des effectifs, sinon des apprenants resteront sans stage "
+              "(l'édition le permet : applications.allow_unplaced)"
+              if (edition.config.get("applications") or {}).get("allow_unplaced") else
+              "retenez d'autres projets ou élargissez des effectifs, sinon l'affectation sera impossible")
     for track in edition.tracks:
         if track not in expected:
             continue
