@@ -40,7 +40,7 @@ def test_every_yaml_example_of_the_readme_loads_through_the_mapping_loader():
     sections = set()
     for example in examples:
         sections |= set(load_mapping(example, "README.md", extras))
-    assert sections == {"projects", "roster", "applications", "placements", "adjustments"}
+    assert sections == {"projects", "roster", "applications", "placements", "adjustments", "actions"}
     with pytest.raises(ConfigError, match="accessibility"):  # the same examples without the declaration
         for example in examples:
             load_mapping(example, "README.md")

@@ -331,9 +331,11 @@ class Edition:
     def stage_inputs(self, stage: StageSpec) -> list[Path]:
         """The files of the edition's folder a stage reads (its DVC file deps): the mapping when the stage
         uses it, then its declared exports — an optional one (``optional`` in the stage table) only when the
-        edition declares it and it is there. Its edition.yaml sections are params, not file deps."""
-        paths = [self.inputs / MAPPING_FILE] if stage.mapping else []
-        paths += [self.input_path(key) for key in self.stage_needs(stage)]
+        edition declares it and it is there. Its edition.yaml sections are params, not file deps. A stage whose
+        exports are all optional and absent (the review without a register of actions) reads no mapping."""
+        needs = self.stage_needs(stage)
+        paths = [self.inputs / MAPPING_FILE] if stage.mapping and (needs or not stage.needs) else []
+        paths += [self.input_path(key) for key in needs]
         return paths
 
     def missing_optional(self, stage: StageSpec) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..stages import applications, assignment, eligibility, projects
 from ..stages import commission as commission_stage
 from ..contract import atomic
-from . import adjustments, commission, followup, formats, history, learners, partners
+from . import adjustments, commission, followup, formats, history, learners, partners, pole_history
 from .files import write_files
 
 DEMO_SEED = 2025
@@ -46,4 +46,6 @@ def write_demo(root: Path) -> list[Path]:
     written = write_files(root / "inputs" / "demo", demo_files(root))
     earlier = root / "history" / f"{history.NAME}.json"
     atomic.write_json(earlier, history.record())
-    return [*written, earlier]
+    pole_earlier = root / "history" / f"{pole_history.NAME}.json"  # an earlier year of the demo pôle (demo-pole)
+    atomic.write_json(pole_earlier, pole_history.record())
+    return [*written, earlier, pole_earlier]

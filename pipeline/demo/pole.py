@@ -36,7 +36,7 @@ import yaml
 from ..contract.config import Edition
 from ..stages import applications, eligibility, projects
 from ..stages import commission as commission_stage
-from . import make_convention_template, moodle_formats
+from . import make_convention_template, moodle_formats, pole_actions
 from .askoria import tracks_open_label
 from .commission import decision_workbook, workspace
 from .files import fill_row, workbook_bytes, write_files
@@ -310,6 +310,7 @@ def pole_files(root: Path) -> dict[str, bytes]:
         [who["idnumber"], pharmacy, "exclure", "un parent de l'élève travaille dans cette officine"]])
     files["suivi/LISEZMOI.txt"] = readmes["followup"].encode("utf-8")
     files["publication/LISEZMOI.txt"] = readmes["publication"].encode("utf-8")
+    files["actions.csv"] = pole_actions.register_csv()  # the coordinator's register of actions (stage 80)
     files["cle_pseudonymes.txt"] = (
         "# Clé synthétique de l'édition démo-pole : publique, elle ne protège aucune donnée réelle.\n"
         + hashlib.sha256(b"stagesco demo-pole synthetic pseudonym key").hexdigest() + "\n").encode()

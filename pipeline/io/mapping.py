@@ -156,7 +156,7 @@ def section_fields(section: str) -> set[str]:
     if section in ("projects", "roster"):
         extra = {m.name for m in table_fields("roster_conditions")} if section == "roster" else set()
         return ({m.name for m in table_fields(section)} | extra) - {"source_row", "project_code", "departement"}
-    if section in ("placements", "schools", "basins"):
+    if section in ("placements", "schools", "basins", "actions"):
         return {m.name for m in table_fields(section)} - {"source_row"}
     if section == "applications":
         from .moodle import IDENTITY_LABELS
@@ -165,7 +165,7 @@ def section_fields(section: str) -> set[str]:
     return set(ADJUSTMENT_FIELDS)
 
 
-SECTIONS = ("projects", "roster", "applications", "placements", "adjustments", "schools", "basins")
+SECTIONS = ("projects", "roster", "applications", "placements", "adjustments", "schools", "basins", "actions")
 EXTENSIBLE = ("projects",)  # sections whose table an edition may extend with extra fields (pipeline.io.extras)
 
 

@@ -8,7 +8,12 @@ A record is::
 
     {"edition": "demo", "campaign": "demo", "title": "…", "start": "2025-12-01", "end": "2025-12-19",
      "indicators": {…}, "breakdowns": {…},  (the review stage's metrics)
-     "stages": {"projects": {…metrics.json…}, "eligibility": {…}, …}}
+     "stages": {"projects": {…metrics.json…}, "eligibility": {…}, …},
+     "pole": {"indicators": {…}, "breakdowns": {…}, "partner_keys": […]}}  (a pôle's edition only)
+
+``pole`` holds a pôle de stages' own bilan (stage 80, :mod:`pipeline.stages.review_pole`): its partners only as
+short hashes of their folded names, so that a later edition tells new from returning partners without any
+name in the record. A record without it (older, or another kind of campaign) stays readable.
 
 Small-count suppression happens only in rendered pages, never here. An edition's review reads only the
 records of editions of the same campaign (``campaign:`` of edition.yaml; a record without one belongs to
@@ -28,6 +33,7 @@ from ..contract.errors import ConfigError
 HISTORY_DIR = "history"
 REVIEW_STAGE = "review"
 REQUIRED = ("edition", "title", "start", "indicators")
+POLE = "pole"  # a pôle's bilan (actions by kind, partners as hashed keys, places by sector, pupils placed by school)
 
 
 def history_dir(root: Path) -> Path:
@@ -61,7 +67,7 @@ def record(edition: Edition) -> dict:
         raise ConfigError(f"Bilan de l'édition « {edition.name} » absent (outputs/{edition.name}/review/metrics.json)",
                           hint=f"Exécutez d'abord toutes les étapes : stagesco run {edition.name}")
     calendar = edition.config.get("calendar") or {}
-    return {
+    out = {
         "edition": edition.name,
         "campaign": edition.campaign,
         "title": str(edition.config.get("title") or edition.name),
@@ -71,6 +77,9 @@ def record(edition: Edition) -> dict:
         "breakdowns": stages[REVIEW_STAGE].get("breakdowns", {}),
         "stages": stages,
     }
+    if POLE in stages[REVIEW_STAGE]:  # a pôle's bilan; older records and other campaigns have none
+        out[POLE] = stages[REVIEW_STAGE][POLE]
+    return out
 
 
 def write(edition: Edition) -> Path:

@@ -22,6 +22,7 @@ from ..repro.privacy import suppress, threshold
 from . import evaluation, pole, sites, terms
 
 UNRANKED = "hors choix"
+POLE = "pole"  # the pôle's figures in the metrics and the history records (pipeline.stages.review_pole)
 
 
 @dataclass
@@ -30,11 +31,16 @@ class Review:
     indicators: dict  # key → number (raw)
     breakdowns: dict  # key → {category: number} (raw)
     earlier: list[dict] = field(default_factory=list)  # history records, oldest first
+    pole: dict | None = None  # the pôle's figures (:mod:`.review_pole`), for an edition that has them
+    register: object = None  # the pôle's register of actions read (:class:`.actions.ActionsRegister`), if any
 
     @property
     def metrics(self) -> dict:
-        return {"indicators": self.indicators, "breakdowns": self.breakdowns,
-                "earlier_editions": [r["edition"] for r in self.earlier]}
+        out = {"indicators": self.indicators, "breakdowns": self.breakdowns,
+               "earlier_editions": [r["edition"] for r in self.earlier]}
+        if self.pole is not None:
+            out[POLE] = self.pole
+        return out
 
     @property
     def spec(self) -> dict:
@@ -50,7 +56,16 @@ class Review:
         current = {"edition": self.edition.name, "title": str(self.edition.config.get("title") or self.edition.name),
                    "start": history.start_of(self.edition), "indicators": self.indicators,
                    "breakdowns": self.breakdowns}
+        if self.pole is not None:
+            current[POLE] = self.pole
         return [*self.earlier, current]
+
+    def part(self, part: str | None) -> tuple[dict, list[dict]]:
+        """The spec (``review`` of params.yaml, or its ``pole`` section) and the records (this edition last) of
+        the main bilan (``part`` None) or of the pôle's (``"pole"``: only the editions that have its figures)."""
+        if part is None:
+            return self.spec, self.records
+        return self.spec.get(part) or {}, [{**r, **r[part]} for r in self.records if r.get(part)]
 
 
 def _distinct(frame: pd.DataFrame, by: str | None = None):
@@ -158,11 +173,13 @@ def source_words(review: Review, source: str) -> str:
     return " ; ".join(parts) or source
 
 
-def comparison(review: Review, *, rendered: bool = True) -> pd.DataFrame:
-    """One row per indicator; one column per edition (oldest first), then the change since the previous one."""
-    records, k = review.records, review.threshold
+def comparison(review: Review, *, rendered: bool = True, part: str | None = None) -> pd.DataFrame:
+    """One row per indicator; one column per edition (oldest first), then the change since the previous one
+    (``part="pole"``: the pôle's indicators, for the editions that have them)."""
+    section, records = review.part(part)
+    k = review.threshold
     rows = []
-    for key, spec in (review.spec.get("indicators") or {}).items():
+    for key, spec in (section.get("indicators") or {}).items():
         kind = spec.get("kind", "count")
         values = [r["indicators"].get(key) for r in records]
         row = {"Indicateur": spec["label"]}
@@ -188,19 +205,20 @@ def breakdown_specs(review: Review) -> dict[str, dict]:
             if not spec.get("campaign") or any(key in (r.get("breakdowns") or {}) for r in review.records)}
 
 
-def breakdown(review: Review, key: str, *, rendered: bool = True) -> pd.DataFrame:
-    """One row per category (e.g. département, filière), one column per edition."""
-    spec = (review.spec.get("breakdowns") or {}).get(key, {})
+def breakdown(review: Review, key: str, *, rendered: bool = True, part: str | None = None) -> pd.DataFrame:
+    """One row per category (e.g. département, filière), one column per edition; categories sorted, or in the
+    edition's own order (this edition's first) when the spec says ``order: edition`` (kinds of actions)."""
+    section, records = review.part(part)
+    spec = (section.get("breakdowns") or {}).get(key, {})
     kind = spec.get("kind", "count")
-    records = review.records
     categories: list[str] = []
-    for record in records:
+    for record in (records[::-1] if spec.get("order") == "edition" else records):
         for category in (record.get("breakdowns") or {}).get(key, {}):
             if category not in categories:
                 categories.append(category)
     if key == "rank_profile":
         categories.sort(key=lambda c: (c == UNRANKED, int(c) if c.isdigit() else 0))
-    else:
+    elif spec.get("order") != "edition":
         categories.sort()
     rows = []
     for category in categories:
