@@ -26,12 +26,12 @@ from pathlib import Path
 from . import compare, dvcdata
 from ..contract.errors import ConfigError, StagescoError
 from .freeze import digests, git, load_manifest
+from ..contract.config import parse_yaml
 
 VENV_CACHE = Path(os.environ.get("STAGESCO_VENV_CACHE", "~/.cache/stagesco/venvs")).expanduser()
 KERNEL_CHECK = """\
 import sys
 from jupyter_client.manager import start_new_kernel
-from ..contract.config import parse_yaml
 km, kc = start_new_kernel(kernel_name="stagesco", cwd=sys.argv[1])
 out = []
 def hook(msg):
