@@ -68,7 +68,7 @@ def edition_exports(root: Path):
         mapping = yaml.safe_load((root / "inputs" / edition / "mapping.yaml").read_text(encoding="utf-8")) or {}
         for table, name in ((spec or {}).get("files") or {}).items():
             path = root / "inputs" / edition / name
-            if not path.is_file():
+            if not path.is_file() or path.suffix == ".docx":  # a convention template is not an export
                 continue
             source = (mapping.get(table) or {}).get("source") or {}
             yield edition, name, read_table(path, header_rows=int(source.get("header_rows", 1)),

@@ -212,12 +212,12 @@ def test_an_edition_lists_its_stages_and_dvc_yaml_follows(tmp_path):
         "mapping.yaml", "promotion.csv", "placements.csv", "cle_pseudonymes.txt"]
     stages = yaml.safe_load(dvcgen.generate(root))["stages"]
     assert stages["eligibility"]["foreach"] == "${editions}"         # every edition, same files (none)
-    assert stages["projects"]["foreach"]["demo-pole"]["need1"] == "bassins.csv"  # a pôle's own input
+    assert stages["projects"]["foreach"]["demo-pole"]["need1"] == "inputs/demo-pole/bassins.csv"  # a pôle's own input
     assert "demo-cnam" not in stages["evaluation"]["foreach"] and "demo" in stages["evaluation"]["foreach"]
     applications = stages["applications"]
-    assert applications["foreach"]["demo-cnam"]["need1"] == "placements.csv"
-    assert applications["foreach"]["demo"]["need1"] == "candidatures_moodle.csv"
-    assert "inputs/${key}/${item.need1}" in applications["do"]["deps"]
+    assert applications["foreach"]["demo-cnam"]["need1"] == "inputs/demo-cnam/placements.csv"
+    assert applications["foreach"]["demo"]["need1"] == "inputs/demo/candidatures_moodle.csv"
+    assert "${item.need1}" in applications["do"]["deps"]
     assert {"notebooks/40_applications.ipynb", "notebooks/40_placements.ipynb"} <= set(applications["do"]["deps"])
     data["stages"] = ["projects", "evaluations"]
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

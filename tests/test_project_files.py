@@ -70,7 +70,7 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
             files = params.edition_files(e)
             for key in ed.stage_needs(stage):
                 assert (f"inputs/${{key}}/${{item.files.{key}}}" in spec["deps"]
-                        or any(item.get(f"need{i}") == files[key] and f"inputs/${{key}}/${{item.need{i}}}" in spec["deps"]
+                        or any(item.get(f"need{i}") == f"inputs/{e}/{files[key]}" and f"${{item.need{i}}}" in spec["deps"]
                                for i in range(len(ed.stage_needs(stage)))))
         edition_params = [p for p in spec["params"] if isinstance(p, dict)][0]["inputs/${key}/edition.yaml"]
         assert sorted(edition_params) == sorted(stage.config)

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from . import history
-from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition, Params
+from ..contract.config import MAPPING_FILE, Edition, Params
 from ..contract.paths import project_root
 
 HEADER = """\
@@ -111,13 +111,17 @@ def generate(root: Path | None = None) -> str:
     return HEADER + body
 
 
+NEED_PAD = "inputs/README.md"
+
+
 def per_edition(params: Params, editions: dict[str, Edition], stage) -> tuple[str | dict, list[str]]:
     """The ``foreach`` of a stage and the deps of the export files it reads. When every edition uses the
     stage and reads the same files: ``${editions}`` and ``${item.files.<key>}`` (the usual case). When
     editions differ (an edition's ``stages:`` leaves the stage out, or its mode reads other files, e.g.
     placements instead of a Moodle ranking): a literal dict of the editions using the stage, each with its
-    own file names as ``need0``, ``need1``… (DVC cannot splice a list into deps); a shorter list repeats the
-    edition's ``edition.yaml``, already one of its params."""
+    own files' paths as ``need0``, ``need1``… (DVC cannot splice a list into deps); a shorter list is padded
+    with ``inputs/README.md``, a file no edition's data or settings change (padding with the edition's
+    ``edition.yaml`` would make a change of any of its sections re-run the stage)."""
     using = {name: edition for name, edition in editions.items() if stage.name in {s.name for s in edition.stages}}
     needs = {name: edition.stage_needs(stage) for name, edition in using.items()}
     if list(using) == list(editions) and len(set(needs.values())) <= 1:
@@ -127,9 +131,9 @@ def per_edition(params: Params, editions: dict[str, Edition], stage) -> tuple[st
     items = {}
     for name, keys in needs.items():
         files = params.edition_files(name)
-        names = [files.get(key, key) for key in keys] + [EDITION_FILE] * (count - len(keys))
-        items[name] = {**(params.editions[name] or {}), **{f"need{i}": file for i, file in enumerate(names)}}
-    return items, [f"inputs/${{key}}/${{item.need{i}}}" for i in range(count)]
+        paths = [f"inputs/{name}/{files.get(key, key)}" for key in keys] + [NEED_PAD] * (count - len(keys))
+        items[name] = {**(params.editions[name] or {}), **{f"need{i}": path for i, path in enumerate(paths)}}
+    return items, [f"${{item.need{i}}}" for i in range(count)]
 
 
 def earlier_editions(params: Params, foreach: str | dict = "${editions}") -> tuple[dict, list[str]]:
