@@ -12,7 +12,6 @@ Google Forms CSV, the roster re-saved by Excel (« ; », Windows-1252), the choi
 from __future__ import annotations
 
 import csv
-import hashlib
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from ..stages import applications, assignment, conventions, eligibility, project
 from ..stages import commission as commission_stage
 from . import adjustments, followup, moodle_formats
 from .commission import decision_workbook, workspace
-from .files import columns, fill_row, opened_workbook, workbook_bytes, write_files
+from .files import columns, fill_row, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .formats import _csv_bytes
 from .learners import FIRST, LAST, choice_label
 
@@ -293,9 +292,7 @@ def askoria_files(root: Path) -> dict[str, bytes]:
         files["suivi/jures_volontaires.csv"] = followup.volunteers_csv(decided.retained, SEED, count=8)
         files.update({f"suivi/{name}": data for name, data in
                       followup.filled_evaluations(edition, decided.retained, pairs, applied.roster, SEED).items()})
-    files["cle_pseudonymes.txt"] = (
-        "# Clé synthétique de l'édition démo-askoria : publique, elle ne protège aucune donnée réelle.\n"
-        + hashlib.sha256(b"stagesco demo-askoria synthetic pseudonym key").hexdigest() + "\n").encode()
+    files["cle_pseudonymes.txt"] = synthetic_key(EDITION)
     return files
 
 

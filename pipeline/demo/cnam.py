@@ -18,26 +18,20 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import yaml
 
 from ..stages import assignment, commission as commission_stage, conventions, eligibility, placements, projects
 from .commission import decision_workbook, workspace
-from .files import fill_row, opened_workbook, workbook_bytes, write_files
+from .files import fill_row, folder_readme, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .partners import FIRST, LAST, _ascii
 
 EDITION = "demo-cnam"
 SEED = 2026
 TRACK = "LP"
-KEY = (
-    "# Clé synthétique de l'édition démo-cnam : publique, elle ne protège aucune donnée réelle.\n"
-    + hashlib.sha256(b"stagesco demo-cnam synthetic pseudonym key").hexdigest() + "\n"
-)
 # Host structures of the insertion field: (name, type label as the form offers it, postcode, city).
 HOSTS = [
     ("Atelier et chantier d'insertion Le Fil d'Ariane", "Structure d'insertion par l'activité économique", "75011", "Paris"),
@@ -216,7 +210,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
     people = learners(rng)
     files = {"definitions_stage.csv": google_forms_csv(offers), "promotion.csv": roster_csv(people),
              "placements.csv": placements_csv(people, offers),
-             "cle_pseudonymes.txt": KEY.encode("utf-8")}
+             "cle_pseudonymes.txt": synthetic_key(EDITION)}
     with workspace(root, files, EDITION) as edition:
         checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
         files["decisions_commission.xlsx"] = filled_decisions(edition, checked)
@@ -231,8 +225,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
         files["suivi/suivi_conventions.xlsx"] = filled_tracking(edition, decided.retained,
                                                                 placed[["learner_id", "project_code"]], result.outcomes)
     files["suivi/jures_volontaires.csv"] = jurors_csv()
-    readmes = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["folder_readmes"]
-    files["publication/LISEZMOI.txt"] = readmes["publication"].encode("utf-8")
+    files["publication/LISEZMOI.txt"] = folder_readme(root, "publication")
     return files
 
 

@@ -4,14 +4,28 @@ campaign."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from ..contract import atomic
+from ..contract.config import parse_yaml
 from ..io import stable_zip
 from ..io.workbook import Sheet, build
+
+
+def synthetic_key(edition: str) -> bytes:
+    """The public pseudonym key of a synthetic demo campaign (``cle_pseudonymes.txt``): seeded by its name."""
+    label = edition.replace("demo", "démo", 1)
+    return (f"# Clé synthétique de l'édition {label} : publique, elle ne protège aucune donnée réelle.\n"
+            + hashlib.sha256(f"stagesco {edition} synthetic pseudonym key".encode()).hexdigest() + "\n").encode()
+
+
+def folder_readme(root: Path, key: str) -> bytes:
+    """The read-me ``new-edition`` writes in an edition's folder ``key`` (params.yaml ``folder_readmes``)."""
+    return parse_yaml((root / "params.yaml").read_text(encoding="utf-8"))["folder_readmes"][key].encode("utf-8")
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:

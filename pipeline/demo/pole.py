@@ -31,7 +31,6 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import yaml
 
 from ..contract.config import Edition
 from ..stages import applications, eligibility, projects
@@ -39,7 +38,7 @@ from ..stages import commission as commission_stage
 from . import make_convention_template, moodle_formats, pole_actions
 from .askoria import tracks_open_label
 from .commission import decision_workbook, workspace
-from .files import fill_row, workbook_bytes, write_files
+from .files import fill_row, folder_readme, synthetic_key, workbook_bytes, write_files
 from .formats import WEBFORM_META, _csv_bytes
 from .learners import FIRST, LAST, choice_label
 
@@ -289,7 +288,6 @@ def filled_decisions(edition: Edition, result) -> bytes:
 def pole_files(root: Path) -> dict[str, bytes]:
     """``{path in inputs/demo-pole/: bytes}`` of every generated input."""
     rng = random.Random(SEED)
-    readmes = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["folder_readmes"]
     files = {"offres_framaforms.tsv": webform_export(offer_records(rng)), "bassins.csv": basins_csv(),
              "etablissements.csv": schools_csv(), "convention_pole.docx": make_convention_template.build(pole=True)}
     with workspace(root, files, EDITION) as edition:
@@ -308,12 +306,10 @@ def pole_files(root: Path) -> dict[str, bytes]:
     who = next(p for p in people if p["track"] == "3E")
     files["ajustements.csv"] = excel_fr(["Identifiant apprenant", "Code projet", "Type", "Motif"], [
         [who["idnumber"], pharmacy, "exclure", "un parent de l'élève travaille dans cette officine"]])
-    files["suivi/LISEZMOI.txt"] = readmes["followup"].encode("utf-8")
-    files["publication/LISEZMOI.txt"] = readmes["publication"].encode("utf-8")
+    files["suivi/LISEZMOI.txt"] = folder_readme(root, "followup")
+    files["publication/LISEZMOI.txt"] = folder_readme(root, "publication")
     files["actions.csv"] = pole_actions.register_csv()  # the coordinator's register of actions (stage 80)
-    files["cle_pseudonymes.txt"] = (
-        "# Clé synthétique de l'édition démo-pole : publique, elle ne protège aucune donnée réelle.\n"
-        + hashlib.sha256(b"stagesco demo-pole synthetic pseudonym key").hexdigest() + "\n").encode()
+    files["cle_pseudonymes.txt"] = synthetic_key(EDITION)
     return files
 
 

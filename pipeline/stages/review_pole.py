@@ -23,7 +23,7 @@ import hashlib
 import pandas as pd
 
 from ..contract.config import Edition
-from ..io import territory
+from ..io import fr, territory
 from ..io.normalise import fold
 from . import actions as actions_register
 from . import sites
@@ -79,8 +79,8 @@ def _placed_by(dimension: str, roster: pd.DataFrame, placed: pd.DataFrame,
     if column not in placed.columns:
         placed = placed.merge(roster[["learner_id", column]], on="learner_id", how="left")
     named = (lambda s: s.map(lambda v: (names or {}).get(v, v))) if column == dimension else (lambda s: s)
-    values = named(placed[column]).fillna("non renseigné").astype(str)
-    everyone = named(roster[column]).fillna("non renseigné").astype(str) if column in roster.columns else values
+    values = named(placed[column]).fillna(fr.MISSING).astype(str)
+    everyone = named(roster[column]).fillna(fr.MISSING).astype(str) if column in roster.columns else values
     return _counts(values, sorted(set(everyone) | set(values)))
 
 
@@ -102,9 +102,9 @@ def compute(edition: Edition, register, projects: pd.DataFrame, retained: pd.Dat
     retained = retained[retained["decision_code"] == "retained"] if "decision_code" in retained else retained
     types = edition.labels("structure_types")
     if SECTOR in retained.columns and retained[SECTOR].notna().any():
-        sector = retained[SECTOR].fillna("non renseigné").astype(str)
+        sector = retained[SECTOR].fillna(fr.MISSING).astype(str)
     else:
-        sector = retained["structure_type"].map(lambda t: types.get(t, t)).fillna("non renseigné").astype(str)
+        sector = retained["structure_type"].map(lambda t: types.get(t, t)).fillna(fr.MISSING).astype(str)
     places = pd.to_numeric(retained["decided_team_max"], errors="coerce").fillna(0).astype(int)
     placed = assignment[assignment["project_code"].notna()] if "project_code" in assignment else assignment
 
