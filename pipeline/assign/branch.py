@@ -31,9 +31,10 @@ from pipeline.assign.precheck import _diagnose, precheck
 
 MIP_FALLBACK_LEARNERS = 2000  # above, an undecided uniqueness is reported as such rather than handed to the MIP
 DIVE_AT = 0.5  # share of the time limit after which a search without a feasible leaf dives for one
-# time granted past the limit to the rounds of the dive (see incumbent.dive: at 100 000 learners of the minimums
-# family the instant repair leaves 21 learners unranked, the rounds none but they take about 6 s of CPU): half the
-# limit, at most DIVE_GRACE_MAX seconds; a 10 s limit thus answers within about 15 s on an idle machine
+# time granted past the limit to the guided rounds of the dive (see incumbent.dive: at 100 000 learners of the
+# minimums family the instant repair leaves 21 learners unranked, the two guided rounds none, in about 6 s of CPU):
+# half the limit, at most DIVE_GRACE_MAX seconds, and no round starts that would end past it; a 10 s limit thus
+# answers in 11-14 s on an idle machine
 DIVE_GRACE = 0.5
 DIVE_GRACE_MAX = 5.0
 
@@ -223,8 +224,9 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             break
         if ties and best is None and root is not None and perf_counter() > dive_at:
             light = root.light()
-            best = dive(model, root, levels, draw_index, deadline, lambda decided: _evaluate(
-                model, decided, light, False, levels, draw_index, None, deadline), grace=grace)
+            best = dive(model, root, levels, draw_index, deadline, lambda decided, parent: _evaluate(
+                model, decided, light if parent is None else parent.light(), False, levels, draw_index, None,
+                deadline + grace), grace=grace)
             heuristic, root = best is not None, None
         if perf_counter() > deadline and best is not None:
             return _FlowResult(best, False, _gap(best.vector, bound), None, explored)
@@ -250,7 +252,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             # bound the optimum), else the root is solved whole
             bound, flow = partial
             stopped = _Node(bound, flow, model.lo, model.cap, {}, len(bound))
-            best = dive(model, stopped, levels, draw_index, deadline, lambda decided: _STOPPED, True, grace)
+            best = dive(model, stopped, levels, draw_index, deadline, lambda decided, parent: _STOPPED, True, grace)
             if best is not None:
                 same = best.vector[:len(bound)] == bound and len(bound) < len(levels)
                 # (same values on the levels solved: nothing bounds the next rank level yet)

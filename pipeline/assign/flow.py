@@ -182,10 +182,19 @@ def _by_max_flows(n_nodes: int, tail: np.ndarray, head: np.ndarray, lo: np.ndarr
 
 def _distances(n_nodes: int, r_tail, r_head, reduced, sources) -> np.ndarray:
     """Shortest distances (by reduced cost, all >= 0) from ``sources``; -1 where unreachable."""
-    hops = float(2**22)  # weight = reduced cost * hops + 1: Dijkstra ignores zero weights in sparse input
-    if n_nodes + 2 >= hops:
+    dist = dijkstra(_hop_graph(n_nodes, r_tail, r_head, reduced), directed=True, indices=sources, min_only=True)
+    return _steps(dist)
+
+
+UNREACHABLE = np.iinfo(np.int64).max
+HOPS = float(2**22)  # weight = reduced cost * HOPS + 1: Dijkstra ignores zero weights in sparse input
+
+
+def _hop_graph(n_nodes: int, r_tail, r_head, reduced) -> csr_matrix:
+    """The residual arcs as a sparse graph for Dijkstra, the cheapest of parallel arcs kept."""
+    if n_nodes + 2 >= HOPS:
         raise ValueError("network too large for the hop encoding")
-    weight = reduced * hops + 1.0
+    weight = reduced * HOPS + 1.0
     graph = csr_matrix((weight, (r_tail, r_head)), shape=(n_nodes, n_nodes))
     if graph.nnz < r_tail.size:  # parallel residual arcs were summed: keep the cheapest of each instead
         order = np.lexsort((weight, r_tail * n_nodes + r_head))
@@ -193,11 +202,34 @@ def _distances(n_nodes: int, r_tail, r_head, reduced, sources) -> np.ndarray:
         first = np.concatenate([[True], key[1:] != key[:-1]])
         keep = order[first]
         graph = csr_matrix((weight[keep], (r_tail[keep], r_head[keep])), shape=(n_nodes, n_nodes))
-    dist = dijkstra(graph, directed=True, indices=sources, min_only=True)
-    step = np.full(n_nodes, -1, np.int64)
+    return graph
+
+
+def _steps(dist: np.ndarray) -> np.ndarray:
+    step = np.full(dist.shape, -1, np.int64)
     reach = np.isfinite(dist)
-    step[reach] = np.floor(dist[reach] / hops).astype(np.int64)
+    step[reach] = np.floor(dist[reach] / HOPS).astype(np.int64)
     return step
+
+
+def nearest(n_nodes: int, r_tail, r_head, reduced, ends, offset, reverse: bool = False) -> np.ndarray:
+    """For every node ``v``: the least ``distance(v, e) + offset[e]`` over ``ends`` (with ``reverse``: the least
+    ``offset[e] + distance(e, v)``), distances by reduced costs (all >= 0); :data:`UNREACHABLE` where no end is
+    reachable. One Dijkstra from a virtual node joined to every end by an arc of its offset (shifted to be
+    non-negative)."""
+    ends = np.asarray(ends, np.int64)
+    if not ends.size:
+        return np.full(n_nodes, UNREACHABLE, np.int64)
+    offset = np.asarray(offset, np.int64)
+    base = int(offset.min())
+    hub = n_nodes  # the virtual node
+    if reverse:
+        tails, heads = np.concatenate([r_tail, np.full(ends.size, hub)]), np.concatenate([r_head, ends])
+    else:  # distances to the ends: Dijkstra from the virtual node on the reversed arcs
+        tails, heads = np.concatenate([r_head, np.full(ends.size, hub)]), np.concatenate([r_tail, ends])
+    graph = _hop_graph(n_nodes + 1, tails, heads, np.concatenate([reduced, offset - base]))
+    step = _steps(dijkstra(graph, directed=True, indices=hub))[:n_nodes]
+    return np.where(step >= 0, step + base, UNREACHABLE)
 
 
 def _residual(tail, head, lo, cap, flow, cost):
