@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .contract.config import Edition, Params
 from .contract.errors import StagescoError
+from .io import fr
 from .contract.paths import project_root, relative
 from .contract.run import guarded, run_recorded
 
@@ -38,7 +39,7 @@ def cmd_run(args) -> int:
             if any(not p.exists() for p in edition.stage_inputs(stage)):
                 break
             targets.append(f"{stage.name}@{name}")
-        print(f"Édition {name} : {len(targets)} étape(s) à vérifier ou exécuter.")
+        print(f"Édition {name} : {fr.count(len(targets), 'étape')} à vérifier ou exécuter.")
         if targets:
             quiet = [] if args.debug else ["--quiet"]
             # --force re-runs the listed stages only (--single-item), not everything upstream of them:
@@ -157,7 +158,7 @@ def cmd_track(args) -> int:
     tracked = dvcdata.track(edition)
     for path in tracked:
         print(f"  suivi par DVC : {relative(path, root)}{'/' if path.is_dir() else ''}")
-    print(f"{len(tracked)} entrée(s) suivie(s) par DVC. Enregistrez les fichiers .dvc dans git : "
+    print(f"{fr.count(len(tracked), 'entrée suivie', 'entrées suivies')} par DVC. Enregistrez les fichiers .dvc dans git : "
           f"git add inputs/{args.edition} && git commit -m \"Données de l'édition {args.edition}\"")
     return 0
 
@@ -199,8 +200,8 @@ def cmd_purge(args) -> int:
     for path in record["removed"]:
         print(f"  supprimé : {path}")
     objects = record["dvc_objects_removed"]
-    print(f"  supprimé du cache DVC local : {objects['cache']} objet(s) ; du dépôt DVC : "
-          + (f"{objects['remote']} objet(s)" if record["remote_is_local"] else
+    print(f"  supprimé du cache DVC local : {fr.count(objects['cache'], 'objet')} ; du dépôt DVC : "
+          + (fr.count(objects['remote'], 'objet') if record["remote_is_local"] else
              "rien (dépôt distant : supprimez-y les données de l'édition vous-même)"))
     print("  conservé : " + ", ".join(record["kept"]) + f" ; compte rendu : manifests/{args.edition}.purge.json")
     print(f"Enregistrez la purge dans git : git add -A params.yaml inputs/{args.edition} manifests && "

@@ -232,7 +232,7 @@ def test_a_submission_without_any_valid_choice_is_rejected(tmp_path):
                                "aucun choix valable dans cette candidature"]
     assert result.rejected.iloc[-1]["consequence"] == app.SUBMISSION_REJECTED
     row = result.non_respondents.set_index("learner_id").loc["A002"]
-    assert row["reason"] == "candidature(s) rejetée(s) : ligne(s) 2 (motifs dans les rejets)"
+    assert row["reason"] == "candidature rejetée : ligne 2 (motifs dans les rejets)"
 
 
 def test_a_broken_line_is_rejected_whole(tmp_path):

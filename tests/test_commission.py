@@ -126,7 +126,7 @@ def test_all_problems_are_listed_at_once(tmp_path, demo):
     edition, table = demo
     row, _ = find_row("éligible", "retenu")
     path = edited(tmp_path, {(row, "decision"): "en attente", (row + 1, "trainer"): "X"})
-    with pytest.raises(commission.DecisionWorkbookError, match=r"contient 2 problème\(s\) bloquant\(s\)"):
+    with pytest.raises(commission.DecisionWorkbookError, match=r"contient 2 problèmes bloquants"):
         commission.read_decisions(path, edition, table)
 
 

@@ -212,7 +212,7 @@ def test_unreadable_dates_and_unknown_rows_block_with_row_and_column(tmp_path, e
     with pytest.raises(cv.TrackingWorkbookError) as info:
         cv.read_tracking(path, edition, projects, assignment)
     message = str(info.value)
-    assert "4 problème(s) bloquant(s)" in message and "suivi_conventions.xlsx" in message
+    assert "4 problèmes bloquants" in message and "suivi_conventions.xlsx" in message
     assert "ligne 2 (PAAA1), colonne « Signature de l'établissement de formation » : « 31/11/2025 » n'est pas une date" in message
     assert "ligne 3 (PBBB2), colonne « Signature des apprenants (dernier signataire) » : « la semaine dernière »" in message
     assert "ligne 4 (PZZZ9) : projet inconnu" in message and "projet PCCC3 absent(e) du classeur" in message

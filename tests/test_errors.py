@@ -7,7 +7,7 @@ from pipeline.stages.commission import DecisionWorkbookError
 
 
 def test_a_stage_error_comes_back_with_its_class_message_place_and_problems():
-    raised = DecisionWorkbookError("Le classeur de décisions contient 2 problème(s) bloquant(s)",
+    raised = DecisionWorkbookError("Le classeur de décisions contient 2 problèmes bloquants",
                                    file="decisions_commission.xlsx", hint="Corrigez le classeur et relancez",
                                    problems=["ligne 3 : décision « peut-être » inconnue", "ligne 7 : effectif maximum vide"])
     lines = raised._render_traceback_()  # what IPython prints, and papermill hands over as the traceback
@@ -16,7 +16,7 @@ def test_a_stage_error_comes_back_with_its_class_message_place_and_problems():
     assert isinstance(back, StageError) and back.kind == "DecisionWorkbookError"
     assert back.problems == raised.problems and back.file == raised.file and back.hint == raised.hint
     assert str(back) == str(raised) == (
-        "Le classeur de décisions contient 2 problème(s) bloquant(s) (fichier decisions_commission.xlsx). "
+        "Le classeur de décisions contient 2 problèmes bloquants (fichier decisions_commission.xlsx). "
         "Corrigez le classeur et relancez\n- ligne 3 : décision « peut-être » inconnue\n- ligne 7 : effectif maximum vide")
     assert "erreur inattendue" not in str(back)
 

@@ -97,7 +97,7 @@ def test_round_trip_counts_missing_grades_and_files(tmp_path, edition, case):
     text = "\n".join(result.warnings)
     assert "evaluations/PAAA1.xlsx, ligne 2, colonne « BC4 — Concevoir un projet socio-éducatif » : évaluation " \
            "manquante pour Capucine Éluard" in text
-    assert "evaluations/PCCC3.xlsx : classeur d'évaluation non reçu (3 apprenant(s)) — 9 évaluation(s) manquante(s)" in text
+    assert "evaluations/PCCC3.xlsx : classeur d'évaluation non reçu (3 apprenants) — 9 évaluations manquantes" in text
     wide = ev.per_learner(result).set_index("learner_id")
     assert wide.loc["T003", "grades_missing"] == 1 and wide.loc["T004", "BC2"] == "acquis"
     assert pd.isna(wide.loc["T004", "BC1"])  # not targeted by PBBB2
@@ -116,7 +116,7 @@ def test_blocking_problems_name_file_row_and_column(tmp_path, edition, case):
     with pytest.raises(ev.EvaluationWorkbookError) as info:
         ev.read_evaluations(tmp_path / "evaluations", edition, projects, assignment, roster)
     message = str(info.value)
-    assert "5 problème(s) bloquant(s)" in message
+    assert "5 problèmes bloquants" in message
     assert "evaluations/PAAA1.xlsx, ligne 2, colonne « BC1 — Organiser le cadre adapté à la rencontre » : niveau " \
            "« très bien » hors liste (non acquis, en cours d'acquisition, acquis)" in message
     assert "evaluations/PAAA1.xlsx, ligne 3 : apprenant T999 inconnu (absent de la promotion)" in message
@@ -131,7 +131,7 @@ def test_a_file_that_is_not_a_workbook_is_a_blocking_problem(tmp_path, edition, 
     for path in paths.values():
         fill(path)
     paths["PBBB2"].write_bytes(b"ceci n'est pas un classeur")
-    with pytest.raises(ev.EvaluationWorkbookError, match=r"(?s)1 problème\(s\).*illisible.*evaluations/PBBB2.xlsx"):
+    with pytest.raises(ev.EvaluationWorkbookError, match=r"(?s)1 problème bloquant.*illisible.*evaluations/PBBB2.xlsx"):
         ev.read_evaluations(tmp_path / "evaluations", edition, projects, assignment, roster)
 
 
@@ -232,7 +232,7 @@ def test_infeasible_jury_is_explained_in_french():
 def test_a_load_cap_that_cannot_cover_the_seats_is_explained():
     projects, volunteers = jury_case(5, ["A", "B", "C"])
     result = ju.assign_juries(projects, volunteers, 2, max_load=3)
-    assert result.reasons == ["10 places de juré à pourvoir (5 projets × 2), mais 3 volontaires à 3 projet(s) au plus "
+    assert result.reasons == ["10 places de juré à pourvoir (5 projets × 2), mais 3 volontaires à 3 projets au plus "
                               "n'en couvrent que 9"]
     assert result.metrics["juries_complete"] == 4 and result.loads["projects"].max() == 3
 
@@ -245,7 +245,7 @@ def test_volunteers_list_is_read_with_every_problem_by_row(tmp_path):
     with pytest.raises(ju.JurorListError) as info:
         ju.read_volunteers(path)
     message = str(info.value)
-    assert "3 problème(s)" in message and "ligne 3 : nom vide" in message
+    assert "3 problèmes" in message and "ligne 3 : nom vide" in message
     assert "ligne 4 : courriel « pas-une-adresse » invalide" in message
     assert "ligne 5 : courriel déjà présent ligne 2" in message
 

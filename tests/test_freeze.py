@@ -379,6 +379,6 @@ def test_the_committed_demo_manifest_is_reproduced_from_a_fresh_clone(committed_
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for rel in manifest["outputs"]:
         assert f"  {rel} : identique" in result.stdout, rel
-    assert "différent" not in result.stdout and "Ré-exécution de 9 étape(s) depuis zéro" in result.stdout
+    assert "différent" not in result.stdout and "Ré-exécution de 9 étapes depuis zéro" in result.stdout
     clone = committed_verify.cwd
     assert git(clone, "worktree", "list").count("\n") == 1  # the temporary checkout is gone

@@ -149,7 +149,7 @@ def test_new_edition_from_demo_and_a_clear_mapping_error(journey):
     done = stagesco(root, "status", "2026")
     assert done.returncode == 0 and "rien à faire" in done.stdout and "en attente" not in done.stdout
     index = (root / "outputs" / "2026" / "index.html").read_text(encoding="utf-8")
-    assert "point(s) d'attention" in index and "fermé (pas assez de candidats" in index
+    assert " d'attention</summary>" in index and "fermé (pas assez de candidats" in index
     for link in ("projects/report.html", "eligibility/decisions_commission.xlsx", "commission/catalogue.html",
                  "commission/outbox/index.html", "applications/candidatures.xlsx"):
         assert f'href="{link}"' in index, link

@@ -83,7 +83,7 @@ def test_learners_without_placement_are_listed_with_why():
     missing = placements.without_placement(ROSTER[ROSTER["learner_id"] != "A6"], placed, rejected)
     reasons = dict(zip(missing["learner_id"], missing["reason"]))
     assert set(reasons) == {"A2", "A3", "A4", "A5"}
-    assert reasons["A2"].startswith("placement rejeté : ligne(s) 3")
+    assert reasons["A2"].startswith("placement rejeté : ligne 3")
     assert reasons["A3"] == "aucun placement dans le fichier des placements"
 
 

@@ -191,7 +191,7 @@ def test_small_counts_of_pupils_are_suppressed_in_the_pole_tables_and_left_out_o
     schools = review.breakdown(result, "placed_by_school", part=review.POLE).set_index("Catégorie")[EDITION].to_dict()
     assert schools == {"Collège A": "< 5", "LP B": "< 5"}
     page = review_report.pole_block(result)
-    assert "2 catégories à l&#x27;effectif inférieur à 5 non représentée(s) dans le graphique" in page
+    assert "2 catégories à l&#x27;effectif inférieur à 5 non représentées dans le graphique" in page
     assert "élèves placés sur &lt; 5" in page
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from ..contract.config import Edition
 from ..contract.config import parse_yaml
+from ..io import fr
 
 MAX_SETTINGS = 3  # changed settings named one by one; more are counted
 
@@ -93,7 +94,7 @@ def describe(edition: Edition, target: str, entries: list, lock: dict) -> str:
     parts = []
     if settings:
         shown = "; ".join(settings[:MAX_SETTINGS])
-        more = f" (et {len(settings) - MAX_SETTINGS} autre(s))" if len(settings) > MAX_SETTINGS else ""
+        more = f" (et {fr.count(len(settings) - MAX_SETTINGS, 'autre')})" if len(settings) > MAX_SETTINGS else ""
         parts.append(f"les réglages ont changé : {shown}{more}")
     if inputs:
         label = "un fichier d'entrée a changé" if len(inputs) == 1 else "des fichiers d'entrée ont changé"

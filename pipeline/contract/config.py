@@ -127,7 +127,8 @@ class Params:
             )
             unknown = set(out[name].optional) - set(out[name].needs)
             if unknown:
-                raise ConfigError(f"Étape « {name} » : fichier(s) facultatif(s) {', '.join(sorted(unknown))} absent(s) "
+                raise ConfigError(f"Étape « {name} » : {'fichier facultatif' if len(unknown) == 1 else 'fichiers facultatifs'} "
+                                  f"{', '.join(sorted(unknown))} {'absent' if len(unknown) == 1 else 'absents'} "
                                   "de sa liste needs", file="params.yaml",
                                   hint="« optional » nomme des fichiers de « needs » dont l'étape peut se passer")
         return dict(sorted(out.items(), key=lambda kv: kv[1].number))
@@ -293,7 +294,7 @@ class Edition:
             raise ConfigError("« stages » doit être une liste d'étapes (ou être absent : toutes les étapes)", file=where)
         unknown = [str(s) for s in chosen if s not in table]
         if unknown:
-            raise ConfigError(f"Étape(s) inconnue(s) dans « stages » : {', '.join(unknown)}", file=where,
+            raise ConfigError(f"{'Étape inconnue' if len(unknown) == 1 else 'Étapes inconnues'} dans « stages » : {', '.join(unknown)}", file=where,
                               hint=f"Étapes connues : {', '.join(table)}")
         return [spec for name, spec in table.items() if name in chosen]
 

@@ -34,7 +34,7 @@ def check_parameters(path: Path, parameters: dict) -> None:
     known = notebook_parameters(path)
     unknown = sorted(set(parameters) - known)
     if unknown:
-        raise StagescoError(f"Paramètre(s) inconnu(s) du carnet : {', '.join(unknown)}", file=path.name,
+        raise StagescoError(f"{'Paramètre inconnu' if len(unknown) == 1 else 'Paramètres inconnus'} du carnet : {', '.join(unknown)}", file=path.name,
                             hint=f"Paramètres acceptés : {', '.join(sorted(known))}")
 
 

@@ -161,7 +161,15 @@ def text(value, *, missing: str = MISSING, decimals: int = 2) -> str:
 def count(value, noun: str, plural_noun: str | None = None) -> str:
     """``count`` and the noun, singular for 0 and 1 as in French (« 1 soumission rejetée », « 24 118 heures »)."""
     n = int(_scalar(value))
-    return f"{integer(n)} {noun if abs(n) <= 1 else (plural_noun or noun + 's')}"
+    return f"{integer(n)} {agree(n, noun, plural_noun)}"
+
+
+def agree(value, noun: str, plural_noun: str | None = None) -> str:
+    """The noun (or phrase) agreeing with a quantity as in French: singular below 2 (« 0 fermé », « 1,5 place »),
+    else ``plural_noun`` (default: the noun and an s)."""
+    value = _scalar(value)
+    few = is_missing(value) or abs(float(value)) < 2
+    return noun if few else (plural_noun or noun + "s")
 
 
 def measure(value, kind: str, *, missing: str = MISSING) -> str:

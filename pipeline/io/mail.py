@@ -20,6 +20,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 from ..contract.errors import StagescoError
+from . import fr
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
@@ -37,7 +38,6 @@ def message_id(*parts: str, domain: str) -> str:
 def referent_address(name, structure: str, email) -> Address:
     """The referent of a project as a recipient: their name, else the structure's; a French
     :class:`StagescoError` when the form gave no e-mail address or an unusable one."""
-    from . import fr
 
     if fr.is_missing(email):
         raise StagescoError("aucune adresse de courriel du référent dans le dépôt")
@@ -124,7 +124,8 @@ def send_outbox(outbox: Path, state: Path, *, really: bool, log=print) -> tuple[
             log(f"  (simulation) {draft.file_name}\n    À : {draft.to}\n    Objet : {draft.subject}")
             for line in draft.first_lines():
                 log(f"    | {line}")
-        log(f"{len(todo)} courriel(s) à envoyer, {skipped} déjà envoyé(s). Ajoutez --envoyer pour les envoyer.")
+        log(f"{fr.count(len(todo), 'courriel')} à envoyer, {fr.count(skipped, 'déjà envoyé', 'déjà envoyés')}. "
+        "Ajoutez --envoyer pour les envoyer.")
         return len(todo), skipped
     state.mkdir(parents=True, exist_ok=True)
     with smtplib.SMTP(settings["host"], settings["port"], timeout=30) as server:
@@ -140,5 +141,6 @@ def send_outbox(outbox: Path, state: Path, *, really: bool, log=print) -> tuple[
                                           "date": msg["Date"]}, ensure_ascii=False) + "\n")
                 journal.flush()
                 log(f"  envoyé : {path.name} → {msg['To']}")
-    log(f"{len(todo)} courriel(s) envoyé(s), {skipped} déjà envoyé(s) auparavant.")
+    log(f"{fr.count(len(todo), 'courriel envoyé', 'courriels envoyés')}, "
+        f"{fr.count(skipped, 'déjà envoyé', 'déjà envoyés')} auparavant.")
     return len(todo), skipped

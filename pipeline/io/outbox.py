@@ -47,7 +47,7 @@ pre.mail { white-space: pre-wrap; overflow-wrap: anywhere; font-family: inherit;
 </section>
 {% endfor %}
 </main>
-<footer class="provenance"><h2>Provenance</h2><p>Page écrite avec les brouillons de ce dossier ({{ drafts | length }} courriel(s)), dans l’ordre de leurs fichiers. Rien n’est envoyé depuis cette page : « stagesco send » envoie les brouillons (simulation sans --envoyer) et ne lit pas cette page.</p></footer>
+<footer class="provenance"><h2>Provenance</h2><p>Page écrite avec les brouillons de ce dossier ({{ drafts | length }} {{ "courriel" if drafts | length < 2 else "courriels" }}), dans l’ordre de leurs fichiers. Rien n’est envoyé depuis cette page : « stagesco send » envoie les brouillons (simulation sans --envoyer) et ne lit pas cette page.</p></footer>
 </body>
 </html>
 """

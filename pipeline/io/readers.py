@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from ..contract.errors import InputFileError
+from . import fr
 
 BOM = b"\xef\xbb\xbf"
 DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
@@ -70,7 +71,7 @@ class RawTable:
         delim = DELIMITER_NAMES.get(self.delimiter or "", repr(self.delimiter))
         return (f"{self.file} : CSV encodé en {self.encoding}, séparateur {delim}, "
                 f"{len(self.rows)} lignes de données, {len(self.columns)} colonnes"
-                + (f", {self.blank_lines} ligne(s) vide(s) ignorée(s)." if self.blank_lines else "."))
+                + (f", {fr.count(self.blank_lines, 'ligne vide ignorée', 'lignes vides ignorées')}." if self.blank_lines else "."))
 
 
 def read_table(path: Path, *, header_rows: int = 1, delimiter: str = "auto",

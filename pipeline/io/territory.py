@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..contract.config import MAPPING_FILE
 from ..contract.errors import ConfigError, StagescoError
+from . import fr
 from .mapping import checked_mapping, column_values, resolve
 from .normalise import clean_postcode, clean_text, fold
 from .readers import read_table
@@ -135,7 +136,7 @@ def basins_of(table: BasinTable, frame: pd.DataFrame, *, file: str, what: str, n
             problems.append(f"ligne {row.source_row} : {what} « {getattr(row, name_column)} », commune « {row.city or ''} » "
                             f"({row.postcode or 'sans code postal'}) : {reason}")
     if problems:
-        raise BasinError(f"{len(problems)} commune(s) hors de la table des bassins ({table.file})", file=file,
+        raise BasinError(f"{fr.count(len(problems), 'commune')} hors de la table des bassins ({table.file})", file=file,
                          row=int(frame["source_row"].iloc[0]) if len(problems) == 1 and len(frame) == 1 else None,
                          problems=problems,
                          hint=f"Ajoutez chaque commune à {table.file} (code INSEE, code postal, commune, bassin) ou "

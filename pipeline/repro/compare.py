@@ -8,6 +8,8 @@ At most :data:`MAX_LINES` lines per file, then how many more.
 from __future__ import annotations
 
 import json
+
+from ..io import fr
 from pathlib import Path
 
 MAX_LINES = 12
@@ -37,7 +39,7 @@ def _pair(old, new) -> str:
 
 def _cap(lines: list[str]) -> list[str]:
     if len(lines) > MAX_LINES:
-        return lines[:MAX_LINES] + [f"… et {len(lines) - MAX_LINES} autre(s) différence(s)"]
+        return lines[:MAX_LINES] + [f"… et {fr.count(len(lines) - MAX_LINES, 'autre différence', 'autres différences')}"]
     return lines
 
 

@@ -26,6 +26,7 @@ from typing import Callable
 from ..contract import atomic
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError, StagescoError
+from ..io import fr
 from . import dvcdata, history
 
 MANIFEST_DIR = "manifests"
@@ -167,7 +168,7 @@ def check_ready(edition: Edition, pending: Callable[[Edition], list[str]], *, fo
                                  "enregistrez dans git, puis relancez stagesco freeze")
     changes = uncommitted(root, name)
     if changes:
-        shown = ", ".join(changes[:8]) + (f" et {len(changes) - 8} autre(s)" if len(changes) > 8 else "")
+        shown = ", ".join(changes[:8]) + (f" et {fr.count(len(changes) - 8, 'autre')}" if len(changes) > 8 else "")
         raise StagescoError(f"Des modifications ne sont pas enregistrées dans git : {shown}",
                             hint="Le manifeste doit désigner un état enregistré : git add … puis git commit, "
                                  "et relancez stagesco freeze")

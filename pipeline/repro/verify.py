@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import compare, dvcdata
 from ..contract.errors import ConfigError, StagescoError
+from ..io import fr
 from .freeze import digests, git, load_manifest
 from ..contract.config import parse_yaml
 
@@ -188,12 +189,12 @@ def verify(edition: str, root: Path, *, rev: str | None = None, log=print, keep:
                                     + ((pulled.stderr or "").strip().splitlines() or ["sans message"])[-1],
                                     hint="Vérifiez le dépôt DVC (dvc remote list) et qu'il a bien reçu l'édition "
                                          "(stagesco freeze l'y envoie)")
-            log(f"  Données récupérées du dépôt DVC : {len(inputs)} entrée(s)")
+            log(f"  Données récupérées du dépôt DVC : {fr.count(len(inputs), 'entrée')}")
         if not (checkout / "params.yaml").is_file() or edition not in (checkout / "params.yaml").read_text(encoding="utf-8"):
             raise ConfigError(f"L'édition « {edition} » n'existe pas à la révision {sha[:12]}", file="params.yaml")
         stages = _stages(checkout, edition)
         run("fetch", "-q", *stages, capture_output=True)  # the recorded outputs, to explain differences
-        log(f"  Ré-exécution de {len(stages)} étape(s) depuis zéro…")
+        log(f"  Ré-exécution de {fr.count(len(stages), 'étape')} depuis zéro…")
         done = run("repro", "--force", "--no-run-cache", *stages, capture_output=True)
         if done.returncode != 0:
             log(f"  La ré-exécution a échoué : {_failure(done.stderr or '', done.stdout or '')}")
@@ -243,6 +244,7 @@ def report(result: Result, log=print) -> int:
     if result.ok:
         log(f"Les {len(result.identical)} résultats sont identiques à ceux enregistrés : l'édition est reproduite.")
         return 0
-    log(f"{len(result.different)} résultat(s) différent(s) sur {len(result.identical) + len(result.different)} : "
+    log(f"{fr.count(len(result.different), 'résultat différent', 'résultats différents')} sur "
+        f"{fr.integer(len(result.identical) + len(result.different))} : "
         "l'édition n'est pas reproduite à l'identique.")
     return 1

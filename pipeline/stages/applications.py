@@ -511,7 +511,8 @@ def _non_respondents(roster: pd.DataFrame, subs: pd.DataFrame) -> pd.DataFrame:
         if learner.learner_id in answered:
             continue
         theirs = subs[subs["learner_id"] == learner.learner_id]["source_row"].tolist()
-        reason = (f"candidature(s) rejetée(s) : ligne(s) {', '.join(map(str, theirs))} (motifs dans les rejets)" if theirs
+        reason = (f"{fr.agree(len(theirs), 'candidature rejetée', 'candidatures rejetées')} : "
+                  f"{fr.agree(len(theirs), 'ligne')} {', '.join(map(str, theirs))} (motifs dans les rejets)" if theirs
                   else "aucune candidature dans l'export Moodle")
         rows.append({"learner_id": learner.learner_id, "last_name": learner.last_name, "first_name": learner.first_name,
                      "email": learner.email, "track": learner.track, "reason": reason})

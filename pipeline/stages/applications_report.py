@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, html
+from ..io import charts, fr, html
 from ..repro.privacy import OUTSIDE, LearnerView
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -42,7 +42,7 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
         Sheet("Rejets", result.rejected[REJECTED_COLUMNS], labels=LABELS),
         Sheet("Candidatures remplacées", result.superseded[SUPERSEDED_COLUMNS], labels=LABELS),
     ])
-    short = [f"{r.project_code} : {r.applicants} candidat(s) pour un minimum de {r.team_min}"
+    short = [f"{r.project_code} : {fr.count(r.applicants, 'candidat')} pour un minimum de {r.team_min}"
              for r in result.demand[result.demand["under_minimum"]].itertuples()]
     write_metrics(out, result.metrics, short + result.notes)
 
@@ -79,7 +79,7 @@ def demand_block(result: ApplicationsResult) -> str:
     chart = charts.bar_chart([f"{c}" for c in demand["project_code"]], [int(v) for v in demand["first_choices"]],
                              title="Premiers choix par projet")
     short = demand[demand["under_minimum"]]
-    note = html.bullets([f"{r.project_code} ({r.title}) : {r.applicants} candidat(s) pour un minimum de {r.team_min}"
+    note = html.bullets([f"{r.project_code} ({r.title}) : {fr.count(r.applicants, 'candidat')} pour un minimum de {r.team_min}"
                          for r in short.itertuples()], css_class="note") if len(short) else ""
     return chart + note + html.table(demand[result.demand_columns].reset_index(drop=True), labels=result.labels)
 
@@ -103,7 +103,7 @@ def superseded_block(result: ApplicationsResult, view: LearnerView) -> str:
 
 
 def non_respondents_block(result: ApplicationsResult, view: LearnerView) -> str:
-    return html.paragraph(f"{len(result.non_respondents)} apprenant(s) sans candidature valide : ils seront "
+    return html.paragraph(f"{fr.count(len(result.non_respondents), 'apprenant')} sans candidature valide : ils seront "
                           f"{result.policy_label}.") + \
         html.table(view.frame(result.non_respondents[NON_RESPONDENT_COLUMNS]), labels=LABELS, empty="Tous les apprenants ont candidaté.")
 

@@ -18,6 +18,7 @@ from ..assign.model import Instance, Learner, Pair, Project, Solution
 from ..assign.solver import solve, solve_keep_published
 from ..contract.config import MAPPING_FILE, Edition
 from ..contract.errors import ConfigError, StagescoError
+from ..io import fr
 from ..io.mapping import checked_mapping, column_values, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
@@ -319,7 +320,7 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     if published is not None:
         missing = sorted(set(roster["learner_id"]) - set(published) - set(withdrawn))
         if missing:
-            raise StagescoError(f"{len(missing)} apprenant(s) de la promotion absent(s) de l'affectation publiée : "
+            raise StagescoError(f"{fr.count(len(missing), 'apprenant')} de la promotion {fr.agree(len(missing), 'absent')} de l'affectation publiée : "
                                 + ", ".join(missing[:10]), hint="Enregistrez le classeur affectations.xlsx complet, tel "
                                 "qu'il a été publié ; un apprenant qui se retire s'inscrit dans les ajustements (retrait)")
         homes = {learner.id: published[learner.id] for learner in instance.learners}
@@ -407,6 +408,6 @@ def what_if(edition: Edition, changes: list[str], retained: pd.DataFrame, roster
              f"Projets fermés : {', '.join(solution.closed) or 'aucun'} ; {solution.status}"]
     moves = [(lid, before.loc[lid, "project_code"], project, int(before.loc[lid, "rank"]), solution.ranks[lid])
              for lid, project in sorted(solution.assignment.items()) if before.loc[lid, "project_code"] != project]
-    lines.append(f"{len(moves)} apprenant(s) changeraient de projet :")
+    lines.append(f"{fr.count(len(moves), 'apprenant changerait', 'apprenants changeraient')} de projet :")
     lines += [f"  {lid} : {old} ({rank_text(r0, ranks)}) → {new} ({rank_text(r1, ranks)})" for lid, old, new, r0, r1 in moves]
     return lines

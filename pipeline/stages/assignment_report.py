@@ -170,14 +170,15 @@ def write_closed_mails(result: AssignmentResult, edition: Edition, retained: pd.
 # --- report fragments ---------------------------------------------------------------------------------
 def summary(result: AssignmentResult) -> str:
     m, s = result.metrics, result.solution
-    profile = ", ".join(f"{n} au {rank_text(r + 1, result.instance.ranks)}" for r, n in enumerate(s.rank_profile[:-1]) if n)
-    text = (f"{m['assigned']} apprenants affectés sur {m['learners']} ; {m['projects_opened']} projets ouverts, "
-            f"{m['projects_closed']} fermé(s). Répartition : {profile}"
-            + (f", {s.rank_profile[-1]} sur un projet qu'ils n'avaient pas classé" if s.rank_profile[-1] else "")
+    profile = ", ".join(f"{fr.integer(n)} au {rank_text(r + 1, result.instance.ranks)}" for r, n in enumerate(s.rank_profile[:-1]) if n)
+    text = (f"{fr.count(m['assigned'], 'apprenant affecté', 'apprenants affectés')} sur {fr.integer(m['learners'])} ; "
+            f"{fr.count(m['projects_opened'], 'projet ouvert', 'projets ouverts')}, "
+            f"{fr.count(m['projects_closed'], 'fermé', 'fermés')}. Répartition : {profile}"
+            + (f", {fr.integer(s.rank_profile[-1])} sur un projet qu'ils n'avaient pas classé" if s.rank_profile[-1] else "")
             + f". Objectif : {objective_label(result.instance.objective)}. Solveur : {s.status}. Graine du tirage au sort "
             f"départageant les ex aequo : {result.instance.seed}. Aucun échange de projets entre deux apprenants ne "
             "permettrait à l'un et l'autre d'obtenir un meilleur choix." if not result.swaps else
-            f". {len(result.swaps)} échange(s) amélioreraient deux apprenants.")
+            f". {fr.count(len(result.swaps), 'échange améliorerait', 'échanges amélioreraient')} deux apprenants.")
     return html.figures([("apprenants affectés", f"{m['assigned']} / {m['learners']}"),
                          ("au 1er choix", fr.percent(m["first_choice_share"])),
                          ("projets ouverts", m["projects_opened"]), ("projets fermés", m["projects_closed"])]) \
@@ -278,8 +279,9 @@ def publication_block(result: AssignmentResult, view: LearnerView) -> str:
     moved = result.table[result.table["learner_id"].isin(result.solution.moved)]
     moves = pd.DataFrame([{"learner_id": r.learner_id, "kind": result.published[r.learner_id], "project_code": r.project_code,
                            "rank_label": r.rank_label} for r in moved.itertuples()])
-    text = (f"Affectation publiée reprise : {len(result.withdrawn)} retrait(s) ; "
-            + (f"{len(moved)} apprenant(s) changent de projet, le moins possible pour respecter les effectifs."
+    text = (f"Affectation publiée reprise : {fr.count(len(result.withdrawn), 'retrait')} ; "
+            + (f"{fr.count(len(moved), 'apprenant change', 'apprenants changent')} de projet, le moins possible pour "
+               "respecter les effectifs."
                if len(moved) else "tous les autres apprenants gardent leur projet publié."))
     labels = {**LABELS, "kind": "Projet publié", "project_code": "Nouveau projet", "reason": "Motif du retrait"}
     return (html.paragraph(text) + "<h3>Retraits</h3>"

@@ -137,7 +137,7 @@ def read_decisions(path: Path, edition: Edition, eligibility: pd.DataFrame) -> C
     errors += [f"projet {c} absent du classeur (toutes les lignes du dossier doivent y figurer)" for c in missing]
     if errors:
         raise DecisionWorkbookError(
-            f"Le classeur de décisions contient {len(errors)} problème(s) bloquant(s)", problems=errors,
+            f"Le classeur de décisions contient {fr.count(len(errors), 'problème bloquant', 'problèmes bloquants')}", problems=errors,
             file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
     table = pd.DataFrame(records)
     merged = eligibility.merge(table, on="project_code", how="right", suffixes=("", "_decision"))

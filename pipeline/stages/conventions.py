@@ -213,7 +213,8 @@ def team_table(assignment: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     """One row per assigned learner with their name and track, by project then name (accents ignored)."""
     unknown = sorted(set(assignment["learner_id"]) - set(roster["learner_id"]))
     if unknown:
-        raise StagescoError(f"Affectation : apprenant(s) absent(s) de la promotion : {', '.join(unknown[:10])}",
+        raise StagescoError(f"Affectation : {fr.agree(len(unknown), 'apprenant absent', 'apprenants absents')} de la promotion : "
+                            f"{', '.join(unknown[:10])}",
                             hint="Relancez l'étape Affectation avec la liste de la promotion à jour")
     own = [c for c in ("school", "birth_date") if c in roster.columns]  # a pôle's pupils: their school, birth date
     team = assignment[["learner_id", "project_code"]].merge(
@@ -228,7 +229,8 @@ def opened(projects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
     codes = set(assignment["project_code"])
     unknown = sorted(codes - set(projects["project_code"]))
     if unknown:
-        raise StagescoError(f"Affectation : projet(s) absent(s) des projets retenus : {', '.join(unknown)}",
+        raise StagescoError(f"Affectation : {fr.agree(len(unknown), 'projet absent', 'projets absents')} des projets retenus : "
+                            f"{', '.join(unknown)}",
                             hint="Relancez l'étape Affectation après l'étape Commission")
     return projects[projects["project_code"].isin(codes)].sort_values("project_code").reset_index(drop=True)
 
@@ -411,10 +413,10 @@ def tracking_sheets(projects: pd.DataFrame, assignment: pd.DataFrame, edition: E
     order = " → ".join(label for _, label in documents.values())
     common = min(days.values()) if days else deadline(edition, config)
     when = (f"Chaque convention doit être entièrement signée au plus tard à la date de sa colonne « "
-            f"{TRACKING_LABELS['deadline']} » ({config.min_lead_days} jour(s) avant le début de son stage)."
+            f"{TRACKING_LABELS['deadline']} » ({fr.count(config.min_lead_days, 'jour')} avant le début de son stage)."
             if own else
             f"Toutes les signatures doivent être recueillies au plus tard le {fr.day(common)} "
-            f"({config.min_lead_days} jour(s) avant le début du stage, le "
+            f"({fr.count(config.min_lead_days, 'jour')} avant le début du stage, le "
             f"{fr.day(common + timedelta(days=config.min_lead_days))}).")
     default = config.documents == ConventionSettings.documents
     guide = pd.DataFrame({"guide": [
@@ -559,7 +561,7 @@ def read_tracking(path: Path, edition: Edition, projects: pd.DataFrame, assignme
                "doit y avoir sa ligne)" for c in known.index if c not in seen]
     if errors:
         raise TrackingWorkbookError(
-            f"Le classeur de suivi des conventions contient {len(errors)} problème(s) bloquant(s)", problems=errors,
+            f"Le classeur de suivi des conventions contient {fr.count(len(errors), 'problème bloquant', 'problèmes bloquants')}", problems=errors,
             file=path.name, hint="Corrigez le classeur, enregistrez-le au même endroit et relancez")
     table = pd.DataFrame(records).sort_values(["project_code", "convention"]).reset_index(drop=True)
     return ConventionsResult(conventions=table, deadline=last_day, warnings=warnings)

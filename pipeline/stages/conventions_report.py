@@ -58,9 +58,10 @@ def summary(result: conventions.ConventionsResult | None, edition: Edition) -> s
     return html.figures([("conventions", m["conventions"]), ("entièrement signées", m["fully_signed"]),
                          ("en retard", m["late"]), ("signées dans le désordre", m["out_of_order"])]) + html.paragraph(
         (f"Date limite des signatures : {fr.day(result.deadline)}. " if result.conventions["deadline"].nunique() <= 1 else
-         f"Chaque convention a sa date limite : {conventions.settings(edition).min_lead_days} jour(s) avant le début du "
-         "stage de son apprenant. ") + f"{m['missing']} convention(s) incomplète(s), "
-        f"{m['signatures_missing']} signature(s) manquante(s).")
+         f"Chaque convention a sa date limite : {fr.count(conventions.settings(edition).min_lead_days, 'jour')} avant "
+         "le début du stage de son apprenant. ")
+        + f"{fr.count(m['missing'], 'convention incomplète', 'conventions incomplètes')}, "
+        f"{fr.count(m['signatures_missing'], 'signature manquante', 'signatures manquantes')}.")
 
 
 def problems_block(result: conventions.ConventionsResult | None) -> str:

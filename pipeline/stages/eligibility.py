@@ -94,7 +94,8 @@ def check_fields(edition: Edition, rules: list[Rule], projects: pd.DataFrame) ->
     for rule in rules:
         missing = [p for p in PARAMETERS.get(rule.check, ()) if rule.params.get(p) in (None, "")]
         if missing:
-            raise ConfigError(f"Règle « {rule.id} » : paramètre(s) {', '.join(missing)} absent(s) pour le contrôle "
+            raise ConfigError(f"Règle « {rule.id} » : {fr.agree(len(missing), 'paramètre')} {', '.join(missing)} "
+                              f"{fr.agree(len(missing), 'absent')} pour le contrôle "
                               f"« {rule.check} »", file=where)
         if rule.check not in FIELD_CHECKS:
             continue
@@ -160,10 +161,10 @@ def check_min_count(row, rule: Rule, ctx: "Context") -> Verdict:
     minimum = int(rule.params.get("min", 1))
     extra = f" ; codes inconnus ignorés : {', '.join(unknown)}" if unknown else ""
     if len(valid) >= minimum:
-        return Verdict(PASS, f"{', '.join(valid)} ({len(valid)} visée(s)){extra}")
+        return Verdict(PASS, f"{', '.join(valid)} ({fr.count(len(valid), 'visée')}){extra}")
     if not valid:
         return Verdict(FAIL, f"aucune compétence visée (minimum {minimum}){extra}")
-    return Verdict(FAIL, f"{len(valid)} visée(s), minimum {minimum}{extra}")
+    return Verdict(FAIL, f"{fr.count(len(valid), 'visée')}, minimum {minimum}{extra}")
 
 
 def check_team_size(row, rule: Rule, ctx: "Context") -> Verdict:

@@ -222,10 +222,10 @@ def read_workbook(path: Path, project_code: str, team: pd.DataFrame, columns: li
 
     def absent(reason: str) -> tuple[list[dict], list[str], list[str]]:
         grades = [record(lid, code) for lid in members.index for code, _ in columns]
-        return grades, errors, warnings + [f"{name} : {reason} — {len(grades)} évaluation(s) manquante(s)"]
+        return grades, errors, warnings + [f"{name} : {reason} — {fr.count(len(grades), 'évaluation manquante', 'évaluations manquantes')}"]
 
     if not path.is_file():
-        return absent(f"classeur d'évaluation non reçu ({len(members)} apprenant(s))")
+        return absent(f"classeur d'évaluation non reçu ({fr.count(len(members), 'apprenant')})")
     try:
         raw = read_table(path, limits=limits, display_name=name)
     except StagescoError as exc:
@@ -280,7 +280,7 @@ def read_workbook(path: Path, project_code: str, team: pd.DataFrame, columns: li
         if learner_id not in seen:
             person = members.loc[learner_id]
             warnings.append(f"{name} : {person['first_name']} {person['last_name']} absent du classeur "
-                            f"— {len(columns)} évaluation(s) manquante(s)")
+                            f"— {fr.count(len(columns), 'évaluation manquante', 'évaluations manquantes')}")
             records += [record(learner_id, code) for code, _ in columns]
     return records, errors, warnings
 
@@ -306,7 +306,7 @@ def read_evaluations(folder: Path, edition: Edition, projects: pd.DataFrame, ass
         warnings += warns
     if errors:
         raise EvaluationWorkbookError(
-            f"Les classeurs d'évaluation contiennent {len(errors)} problème(s) bloquant(s)", problems=errors,
+            f"Les classeurs d'évaluation contiennent {fr.count(len(errors), 'problème bloquant', 'problèmes bloquants')}", problems=errors,
             hint="Corrigez les classeurs (ou demandez-les à nouveau au référent), enregistrez-les au même endroit "
                  "et relancez")
     frame = pd.DataFrame(records, columns=RESULT_COLUMNS)

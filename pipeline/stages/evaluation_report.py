@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, html
+from ..io import charts, fr, html
 from ..contract.config import Edition
 from ..contract.paths import relative
 from ..contract.stage import write_metrics
@@ -94,14 +94,17 @@ def jury_sheets(stage: EvaluationStage) -> list[Sheet]:
 # --- report fragments ---------------------------------------------------------------------------------
 def summary(stage: EvaluationStage) -> str:
     m = stage.metrics
-    text = (f"{m['learners_evaluated']} apprenant(s) évalué(s) sur {m['learners']} ; {m['grades_entered']} évaluation(s) "
-            f"saisie(s) sur {m['grades_expected']} attendue(s), {m['grades_missing']} manquante(s) ; "
-            f"{m['evaluations_missing']} classeur(s) de référent non reçu(s). Niveaux : "
+    text = (f"{fr.count(m['learners_evaluated'], 'apprenant évalué', 'apprenants évalués')} sur "
+            f"{fr.integer(m['learners'])} ; {fr.count(m['grades_entered'], 'évaluation saisie', 'évaluations saisies')} "
+            f"sur {fr.count(m['grades_expected'], 'attendue')}, {fr.count(m['grades_missing'], 'manquante')} ; "
+            f"{fr.count(m['evaluations_missing'], 'classeur de référent non reçu', 'classeurs de référent non reçus')}. "
+            "Niveaux : "
             + " / ".join(stage.settings.levels) + ".")
     if stage.juries is not None:
-        text += (f" Jurys : {m['juries_complete']} projet(s) avec un jury complet ({stage.juries.required} jurés), "
-                 f"{m['juries_incomplete']} incomplet(s) ; {m['jurors']} volontaire(s), chacun sur {m['jury_load_min']} "
-                 f"à {m['jury_load_max']} projet(s).")
+        text += (f" Jurys : {fr.count(m['juries_complete'], 'projet')} avec un jury complet "
+                 f"({fr.count(stage.juries.required, 'juré')}), {fr.count(m['juries_incomplete'], 'incomplet')} ; "
+                 f"{fr.count(m['jurors'], 'volontaire')}, chacun sur {fr.integer(m['jury_load_min'])} "
+                 f"à {fr.count(m['jury_load_max'], 'projet')}.")
     elif stage.no_jury:
         text += " " + NO_JURY
     else:

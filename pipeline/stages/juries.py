@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 
 from ..contract.config import Edition
 from ..contract.errors import StagescoError
+from ..io import fr
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
 from .conventions import opened
@@ -93,7 +94,7 @@ def read_volunteers(path: Path, limits: dict | None = None) -> list[Volunteer]:
         seen[fold(values["email"])] = line
         out.append(Volunteer(values["name"], values["structure"], values["email"], line))
     if errors:
-        raise JurorListError(f"La liste des jurés volontaires contient {len(errors)} problème(s)", problems=errors,
+        raise JurorListError(f"La liste des jurés volontaires contient {fr.count(len(errors), 'problème')}", problems=errors,
                              file=path.name, hint="Corrigez la liste et relancez")
     if not out:
         raise JurorListError("La liste des jurés volontaires est vide", file=path.name)
@@ -166,7 +167,7 @@ def assign_juries(projects: pd.DataFrame, volunteers: list[Volunteer], required:
     seats = len(plist) * required
     if max_load is not None and seats > len(vols) * max_load:
         reasons.append(f"{seats} places de juré à pourvoir ({len(plist)} projets × {required}), mais {len(vols)} "
-                       f"volontaires à {max_load} projet(s) au plus n'en couvrent que {len(vols) * max_load}")
+                       f"volontaires à {fr.count(max_load, 'projet')} au plus n'en couvrent que {len(vols) * max_load}")
     if reasons and strict:
         raise JuryInfeasibleError(reasons)
 

@@ -216,7 +216,7 @@ def validate(raw: RawTable, mapping_fields: dict, roster: pd.DataFrame, exempted
                 reject(key, reason)
             elif taken.get(offer.project_code, 0) >= int(offer.team_max):
                 reject(key, f"l'offre {offer.project_code} ({offer.structure_name}) accueille déjà "
-                            f"{int(offer.team_max)} apprenant(s), son effectif maximum")
+                            f"{fr.count(int(offer.team_max), 'apprenant')}, son effectif maximum")
             elif people.at[learner_id, "track"] not in set(offer.tracks):
                 reject(key, f"l'offre {offer.project_code} n'est pas ouverte à la filière {people.at[learner_id, 'track']}")
         start, reason = parse_datetime(text["start_date"] or "", formats)
@@ -276,7 +276,8 @@ def without_placement(roster: pd.DataFrame, placed: pd.DataFrame, rejections: li
         if learner.learner_id in done:
             continue
         lines = sorted(set(rows_of.get(learner.learner_id, [])))
-        reason = (f"placement rejeté : ligne(s) {', '.join(map(str, lines))} (motifs dans les rejets)" if lines
+        reason = (f"placement rejeté : {fr.agree(len(lines), 'ligne')} {', '.join(map(str, lines))} (motifs dans les rejets)"
+                  if lines
                   else "aucun placement dans le fichier des placements")
         employer = fold(learner.employer) if isinstance(learner.employer, str) else ""
         if employer in offers:

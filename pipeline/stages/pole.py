@@ -116,12 +116,12 @@ def unplaced(instance, solution, roster: pd.DataFrame, retained: pd.DataFrame) -
         for rank, code in enumerate(learner.preferences, start=1):
             taken, room = int(placed.get(code, 0)), sizes[code].max_size
             state = ("fermée (pas assez d'élèves pour son minimum)" if code not in solution.opened and taken == 0
-                     else f"complète ({fr.integer(taken)} place(s) sur {fr.integer(room)} prises)")
+                     else f"complète ({fr.count(taken, 'place prise', 'places prises')} sur {fr.integer(room)})")
             wishes.append(f"{code} ({'1er' if rank == 1 else f'{rank}e'} vœu) {state}")
         reason = ("ses vœux étaient tous complets : " + " ; ".join(wishes) if wishes
                   else "aucun vœu valable : pas de candidature, ou des vœux écartés (voir l'étape Candidatures)")
         own = people.loc[learner.id].get("basin") if "basin" in people.columns else None
-        room = [f"{p.id} – {titles.get(p.id, '')} ({fr.integer(p.max_size - int(placed.get(p.id, 0)))} place(s), "
+        room = [f"{p.id} – {titles.get(p.id, '')} ({fr.count(p.max_size - int(placed.get(p.id, 0)), 'place')}, "
                 f"{', '.join(sorted(p.tracks))})" for p in instance.projects
                 if p.max_size > int(placed.get(p.id, 0)) and (own is None or basins.get(p.id) == own)]
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],

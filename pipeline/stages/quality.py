@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
+from ..io import fr
 from ..contract.config import parse_yaml
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
@@ -526,7 +527,7 @@ def messages(result: QualityResult) -> list[str]:
     """One French line per failed expectation (the stage's points of attention)."""
     lines = []
     for o in result.failed:
-        detail = o.error or (f"{o.unexpected_count} ligne(s) en écart" if o.unexpected_count else
+        detail = o.error or (f"{fr.count(o.unexpected_count, 'ligne')} en écart" if o.unexpected_count else
                              f"valeur observée : {display_value(o.observed)}")
         sample = f" ({', '.join(o.keys[:5])}{', …' if len(o.keys) > 5 else ''})" if o.keys else ""
         lines.append(f"{o.table_label} — attente non satisfaite : {o.description} {detail}{sample}")

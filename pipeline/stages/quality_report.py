@@ -14,7 +14,7 @@ import pandas as pd
 
 from schemas.fields import all_fields
 
-from ..io import html
+from ..io import fr, html
 from ..contract.config import Edition
 from ..contract.stage import read_output, write_metrics
 from ..io.workbook import Sheet, write_workbook
@@ -93,7 +93,7 @@ def keys_text(outcome: Outcome, limit: int = quality.KEYS_SHOWN) -> str:
         return ""
     shown = ", ".join(outcome.keys[:limit])
     rest = len(outcome.keys) - limit
-    return shown + (f" … et {rest} autre(s)" if rest > 0 else "")
+    return shown + (f" … et {fr.count(rest, 'autre')}" if rest > 0 else "")
 
 
 def where_words(suite: quality.Suite, edition: Edition | None = None) -> str:

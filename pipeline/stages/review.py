@@ -253,9 +253,11 @@ def summary_sentences(review: Review) -> list[str]:
     lines = [
         f"{n(now['projects_received'])} projets déposés par {n(now['partners'])} partenaires{versus('projects_received')} ; "
         f"{n(now['projects_eligible'])} éligibles, {n(now['projects_retained'])} retenus{versus('projects_retained')}, "
-        f"{n(now['projects_opened'])} ouverts et {n(now['projects_closed'])} fermé(s) faute de candidats.",
+        f"{n(now['projects_opened'])} ouverts et {n(now['projects_closed'])} "
+        f"{fr.agree(now['projects_closed'], 'fermé')} faute de candidats.",
         f"{learners} apprenants ; {n(now['places_offered'])} places offertes, soit "
-        f"{fr.number(now['places_per_learner'])} place(s) par apprenant{versus('places_per_learner')}.",
+        f"{fr.number(now['places_per_learner'])} {fr.agree(now['places_per_learner'], 'place')} "
+        f"par apprenant{versus('places_per_learner')}.",
         f"{first} apprenants ({_pct(now['first_choice_share'])}) affectés à leur premier choix"
         f"{versus('first_choice_share', _pct)}.",
         f"{n(now['conventions_on_time'])} conventions signées à temps sur {n(now['conventions'])}"

@@ -47,7 +47,7 @@ def pole_notes(result: review.Review, register) -> list[str]:
         notes.append("aucun registre des actions du pôle (fichier actions) : le bilan du pôle ne compte pas ses actions")
     elif len(register.rejected):
         rows = register.metrics["rows_rejected"]
-        notes.append(f"registre des actions : {fr.integer(rows)} ligne(s) rejetée(s) sur {fr.integer(register.rows_read)} "
+        notes.append(f"registre des actions : {fr.count(rows, 'ligne rejetée', 'lignes rejetées')} sur {fr.integer(register.rows_read)} "
                      "(motifs dans le bilan, feuille « Actions rejetées »)")
     if result.pole["indicators"]["partners_new"] is None:
         notes.append("aucune édition antérieure du pôle ne garde ses partenaires : nouveaux et anciens partenaires ne "
@@ -174,17 +174,20 @@ def pole_sentences(result: review.Review) -> list[str]:
     lines = []
     if now["actions"] is not None:
         kinds = ", ".join(f"{n(v)} « {label} »" for label, v in b["actions_by_kind"].items() if v)
-        lines.append(f"{n(now['actions'])} actions menées{versus('actions')}" + (f", dont {kinds}" if kinds else "")
-                     + f" ; {n(now['participants'])} participants.")
-        lines.append(f"{n(now['agreements'])} accord(s) ou convention(s) de partenariat obtenu(s){versus('agreements')}.")
-    partners = f"{n(now['partners'])} partenaires"
+        lines.append(f"{fr.count(now['actions'], 'action menée', 'actions menées')}{versus('actions')}"
+                     + (f", dont {kinds}" if kinds else "") + f" ; {fr.count(now['participants'], 'participant')}.")
+        lines.append(f"{fr.count(now['agreements'], 'accord ou convention de partenariat obtenu', 'accords ou conventions de partenariat obtenus')}"
+                     f"{versus('agreements')}.")
+    partners = fr.count(now['partners'], 'partenaire')
     if now["partners_new"] is not None:
-        partners += f", dont {n(now['partners_new'])} nouveaux et {n(now['partners_returning'])} déjà partenaires d'une édition antérieure"
+        partners += (f", dont {fr.count(now['partners_new'], 'nouveau', 'nouveaux')} et "
+                     f"{fr.count(now['partners_returning'], 'déjà partenaire', 'déjà partenaires')} d'une édition antérieure")
     lines.append(partners + ".")
-    lines.append(f"{n(now['offers'])} offres retenues pour {n(now['places'])} places{versus('places')} ; "
+    lines.append(f"{fr.count(now['offers'], 'offre retenue', 'offres retenues')} pour "
+                 f"{fr.count(now['places'], 'place')}{versus('places')} ; "
                  f"{fr.measure(suppress(now['placed'], k), 'learners')} élèves placés sur "
-                 f"{fr.measure(suppress(now['pupils'], k), 'learners')} ; {n(now['conventions_signed'])} conventions "
-                 "de stage entièrement signées.")
+                 f"{fr.measure(suppress(now['pupils'], k), 'learners')} ; "
+                 f"{fr.count(now['conventions_signed'], 'convention de stage entièrement signée', 'conventions de stage entièrement signées')}.")
     return lines
 
 
@@ -201,7 +204,7 @@ def _chart(result: review.Review, key: str, title: str) -> str:
         list(shown["Catégorie"]), {e: [0 if v == "–" else v for v in shown[e]] for e in editions}, title=title)
     if hidden:
         chart += html.paragraph(f"{html.plural(hidden, 'catégorie')} à l'effectif inférieur à {result.threshold} "
-                                "non représentée(s) dans le graphique.")
+                                f"non {fr.agree(hidden, 'représentée')} dans le graphique.")
     return chart
 
 
@@ -226,7 +229,8 @@ def pole_block(result: review.Review) -> str:
     if register is not None:
         rejected = register.metrics["rows_rejected"]
         parts.append(html.paragraph(
-            f"Registre des actions ({register.file}) : {fr.integer(register.rows_read)} ligne(s) lue(s), "
-            f"{fr.integer(len(register.table))} action(s) retenue(s), {fr.integer(rejected)} ligne(s) rejetée(s)"
+            f"Registre des actions ({register.file}) : {fr.count(register.rows_read, 'ligne lue', 'lignes lues')}, "
+            f"{fr.count(len(register.table), 'action retenue', 'actions retenues')}, "
+            f"{fr.count(rejected, 'ligne rejetée', 'lignes rejetées')}"
             + (" (motifs dans bilan.xlsx, feuille « Actions rejetées »)." if rejected else ".")))
     return "".join(parts)
