@@ -4,7 +4,9 @@ Small tables first (no Jupyter, no DVC), then the real run of ``demo-pole`` (ses
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -97,7 +99,7 @@ def test_a_choice_of_another_basin_is_dropped_with_its_reason():
                             "value": ["PTOU1 – Garage", "PLUN1 – Fournil"]})
     kept, problems = app.rank_choices(choices, "APP", projects, export=None, basin="LUN")
     assert kept == ["PLUN1"]
-    assert problems[0][2].startswith("offre PTOU1 du bassin TOU, hors du bassin de l'élève (LUN)")
+    assert problems[0][2].startswith("offre PTOU1 (bassin TOU), hors du bassin de l'élève (bassin LUN)")
     assert app.rank_choices(choices, "APP", projects, export=None)[0] == ["PTOU1", "PLUN1"]  # no basin rule
 
 
@@ -171,6 +173,11 @@ def test_offers_per_pupil_divide_the_places_of_a_basin_by_the_pupils_of_that_bas
 
 
 # --- the real run of demo-pole -------------------------------------------------------------------------------
+def html_text(path: Path) -> str:
+    """A page's text as a reader sees it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+
+
 def sheet_ids(path: Path, sheet: str) -> list[str]:
     rows = list(load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True))
     column = rows[0].index("Identifiant apprenant")
@@ -239,6 +246,29 @@ def test_demo_pole_each_school_workbook_holds_only_its_own_pupils(run):
         assert ids and set(ids) <= set(roster.loc[roster["school"] == school, "learner_id"])
         seen += ids
     assert sorted(seen) == sorted(roster["learner_id"]) and len(list(folder.iterdir())) == 3
+
+
+@pytest.mark.slow
+def test_demo_pole_pages_and_workbooks_name_schools_and_basins_never_by_their_codes(run):
+    """The commission reads « Collège Jules-Ferry (fictif) » and « Bassin de Lunéville », not 0540055Y and LUN: in
+    the candidatures, affectation and bilan pages, in the sheet of unplaced pupils and in each school's workbook."""
+    schools = run["schools"]
+    names = dict(zip(schools["school"], schools["school_name"]))
+    basins = {"LUN": "Bassin de Lunéville", "TOU": "Bassin de Toul"}
+    for stage in ("applications", "assignment", "review"):
+        text = html_text(run["out"] / stage / "report.html")
+        assert not [code for code in [*names, *basins] if re.search(rf"\b{code}\b", text)], stage
+        assert all(name in text for name in names.values()), stage
+    assert all(name in html_text(run["out"] / "assignment" / "report.html") for name in basins.values())
+    rows = list(load_workbook(run["out"] / "assignment" / "affectations.xlsx", read_only=True)["Élèves sans stage"]
+                .iter_rows(values_only=True))
+    header = rows[0]
+    shown = {(dict(zip(header, row))["Établissement"], dict(zip(header, row))["Bassin"]) for row in rows[1:]}
+    assert shown and {school for school, _ in shown} <= set(names.values()) and {b for _, b in shown} <= set(basins.values())
+    for code, name in names.items():
+        book = load_workbook(run["out"] / "assignment" / "outbox" / "etablissements" / f"{code}.xlsx", read_only=True)
+        rows = list(book["Élèves sans stage"].iter_rows(values_only=True))
+        assert all(dict(zip(rows[0], row))["Établissement"] == name for row in rows[1:])
 
 
 @pytest.mark.slow

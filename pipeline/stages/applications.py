@@ -27,7 +27,7 @@ from ..io.normalise import clean_text, fold, parse_choice, parse_datetime
 from ..io.readers import RawTable, read_table
 from ..io import rejections, territory
 from ..io.validation import schema_problems
-from . import capacity
+from . import capacity, pole
 
 ROSTER = "roster"
 TABLE = "applications"
@@ -84,6 +84,7 @@ class ApplicationsResult:
     roster_raw: RawTable | None = None
     notes: list[str] = field(default_factory=list)
     tracks: tuple[str, ...] = ()    # the edition's track codes (vocabularies.tracks), in its order
+    names: dict = field(default_factory=dict)  # a pôle's school and basin names (pole.territory_names)
 
     @property
     def demand_columns(self) -> list[str]:
@@ -144,8 +145,10 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
                                 limits=limits, display_name=path.name,
                                 mapping_file=f"inputs/{edition.name}/{MAPPING_FILE}")
     result = validate(export, roster, catalogue, tracks=tuple(edition.tracks), policy=policy, known_projects=known_projects,
-                      roster_rejected=roster_rejected, basins=same_basin(edition))
+                      roster_rejected=roster_rejected, basins=same_basin(edition),
+                      basin_names=(names := pole.territory_names(edition) if pole.is_pole(roster) else {}).get("basin"))
     result.roster_raw = roster_raw
+    result.names = names
     stop_mass_rejection(result, edition.params.data.get("mass_rejection") or {}, path.name)
     allow_unplaced = bool((edition.config.get("applications") or {}).get("allow_unplaced", False))
     result.notes += capacity.check(result.roster, as_catalogue(catalogue), result.preferences, result.tracks,
@@ -310,6 +313,7 @@ class ProjectIndex:
     def __init__(self, catalogue: pd.DataFrame, known_projects: pd.DataFrame | None = None):
         self.tracks = {row.project_code: set(row.tracks) for row in catalogue.itertuples()}
         self.basins = dict(zip(catalogue["project_code"], catalogue["basin"])) if "basin" in catalogue else {}
+        self.basin_names: dict[str, str] = {}  # code → name, for the reasons people read
         self.by_title: dict[str, list[str]] = {}
         for row in catalogue.itertuples():
             self.by_title.setdefault(fold(row.title), []).append(row.project_code)
@@ -369,16 +373,18 @@ def as_catalogue(retained: pd.DataFrame) -> pd.DataFrame:
 
 def validate(export: MoodleExport, roster: pd.DataFrame, catalogue: pd.DataFrame, *, tracks, policy: str = "any_project",
              known_projects: pd.DataFrame | None = None, roster_rejected: pd.DataFrame | None = None,
-             basins: bool = False) -> ApplicationsResult:
+             basins: bool = False, basin_names: dict[str, str] | None = None) -> ApplicationsResult:
     """Identify, validate and de-duplicate the responses of ``export`` against ``roster`` and ``catalogue``;
     ``tracks`` are the edition's track codes, in its order (the demand table counts choices per track).
-    ``basins``: a learner's choice of a project outside their basin is dropped (a pôle de stages)."""
+    ``basins``: a learner's choice of a project outside their basin is dropped (a pôle de stages), the reason
+    naming the basins by ``basin_names`` (code → name) when given."""
     if policy not in POLICIES:
         raise ConfigError(f"Règle d'affectation des non-répondants inconnue « {policy} »",
                           hint="Valeurs possibles : " + ", ".join(POLICIES))
     catalogue = as_catalogue(catalogue)
     learners = LearnerIndex(roster)
     projects = ProjectIndex(catalogue, known_projects)
+    projects.basin_names = basin_names or {}
     people = roster.set_index("learner_id")
     file = export.raw.file
     rejected = [] if roster_rejected is None else roster_rejected.to_dict("records")
@@ -457,7 +463,9 @@ def rank_choices(choices: pd.DataFrame, track: str, projects: ProjectIndex, expo
                 opened = ", ".join(sorted(projects.tracks[code])) or "aucune"
                 reason = f"projet {code} non ouvert à la filière {track} (filières ouvertes : {opened})"
             elif code and basin and projects.basins.get(code, basin) != basin:
-                reason = (f"offre {code} du bassin {projects.basins[code]}, hors du bassin de l'élève ({basin}) : "
+                named = projects.basin_names
+                reason = (f"offre {code} ({named.get(projects.basins[code]) or 'bassin ' + projects.basins[code]}), "
+                          f"hors du bassin de l'élève ({named.get(basin) or 'bassin ' + basin}) : "
                           "un élève reste dans le bassin de son établissement (applications.same_basin)")
         if reason:
             problems.append((choice.column, choice.value, reason, CHOICE_DROPPED))

@@ -12,6 +12,7 @@ from ..repro.privacy import OUTSIDE, LearnerView
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
+from . import pole
 from .placements import OUTCOME_COLUMNS
 from .placements_report import write_outcomes
 
@@ -49,11 +50,16 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
 
 def summary(result: ApplicationsResult) -> str:
     m = result.metrics
-    text = (f"La promotion compte {m['learners']} apprenants : {m['respondents']} ont une candidature valide et "
-            f"{m['non_respondents']} n'en ont pas ({m['learners']} = {m['respondents']} + {m['non_respondents']}) ; "
-            f"ces derniers seront {result.policy_label}. {m['submissions_read']} réponses lues dans l'export Moodle : "
-            f"{m['submissions_valid']} retenues, {m['submissions_rejected']} rejetées, {m['submissions_superseded']} "
-            f"remplacées par une réponse plus récente du même apprenant. {m['choices_dropped']} choix ont été écartés "
+    n, c, a = fr.integer, fr.count, fr.agree
+    none = a(m['non_respondents'], "n'en a", "n'en ont")
+    text = (f"La promotion compte {c(m['learners'], 'apprenant')} : {n(m['respondents'])} "
+            f"{a(m['respondents'], 'a', 'ont')} une candidature valide et {n(m['non_respondents'])} "
+            f"{none} pas ({n(m['learners'])} = {n(m['respondents'])} + "
+            f"{n(m['non_respondents'])}) ; ces derniers seront {result.policy_label}. "
+            f"{c(m['submissions_read'], 'réponse lue', 'réponses lues')} dans l'export Moodle : "
+            f"{c(m['submissions_valid'], 'retenue')}, {c(m['submissions_rejected'], 'rejetée')}, "
+            f"{c(m['submissions_superseded'], 'remplacée')} par une réponse plus récente du même apprenant. "
+            f"{n(m['choices_dropped'])} {a(m['choices_dropped'], 'choix a été écarté', 'choix ont été écartés')} "
             f"(les suivants remontent d'un rang).")
     return (html.figures([("apprenants", m["learners"]), ("avec candidature", m["respondents"]),
                           ("sans candidature", m["non_respondents"]), ("réponses rejetées", m["submissions_rejected"])])
@@ -69,7 +75,7 @@ def by_school(result: ApplicationsResult) -> str:
              "respondents": int(group["learner_id"].isin(answered).sum())}
             for (school, basin), group in result.roster.groupby(["school", "basin"], sort=True)]
     frame = pd.DataFrame(rows).assign(non_respondents=lambda f: f["learners"] - f["respondents"])
-    return "<h3>Par établissement</h3>" + html.table(frame, labels={
+    return "<h3>Par établissement</h3>" + html.table(pole.named(frame, result.names), labels={
         "school": "Établissement", "basin": "Bassin", "learners": "Élèves", "respondents": "Avec vœux",
         "non_respondents": "Sans vœux"})
 

@@ -60,6 +60,7 @@ class AssignmentResult:
     withdrawn: list = field(default_factory=list)  # learners withdrawn (adjustments « retrait »)
     adjustments_file: bool = True  # False: the edition has no adjustments file (an optional input)
     unplaced: pd.DataFrame | None = None  # learners left without a project (applications.allow_unplaced), with why
+    names: dict = field(default_factory=dict)  # a pôle's school and basin names (pole.territory_names)
 
     @property
     def metrics(self) -> dict:
@@ -337,7 +338,7 @@ def run(edition: Edition, retained: pd.DataFrame, roster: pd.DataFrame, preferen
     return AssignmentResult(instance=instance, solution=solution, table=table, reasons=reasons,
                             swaps=improving_swaps(instance, solution), violations=violations, adjustments=adjustments,
                             published=published, withdrawn=withdrawn, adjustments_file=edition.has_input(ADJUSTMENTS),
-                            unplaced=missing)
+                            unplaced=missing, names=pole.territory_names(edition) if pole.is_pole(roster) else {})
 
 
 def rank_text(rank: int, ranks: int) -> str:

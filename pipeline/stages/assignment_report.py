@@ -14,7 +14,7 @@ from ..contract.errors import StagescoError
 from ..contract.stage import write_metrics
 from ..io.workbook import Sheet, write_workbook
 from . import pole
-from .assignment import KIND_WORDS, AssignmentResult, rank_text
+from .assignment import KIND_WORDS, OTHER_BASIN, AssignmentResult, rank_text
 
 LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
           "track": "Filière", "project_code": "Code projet", "title": "Titre du projet", "rank": "Rang obtenu",
@@ -49,7 +49,7 @@ def write_outputs(result: AssignmentResult, edition: Edition, retained: pd.DataF
         sheets.append(Sheet(f"Équipe {code}", team[["learner_id", "last_name", "first_name", "track", "rank_label"]]
                             .sort_values(["last_name", "first_name"]), labels=LABELS))
     if result.unplaced is not None:  # a pôle de stages: the pupils left without a placement, then each school's own
-        sheets.insert(1, Sheet("Élèves sans stage", result.unplaced, labels=pole.UNPLACED_LABELS))
+        sheets.insert(1, Sheet("Élèves sans stage", pole.named(result.unplaced, result.names), labels=pole.UNPLACED_LABELS))
         write_school_workbooks(result, edition, retained, out / "outbox" / SCHOOL_FOLDER)
     write_workbook(out / "affectations.xlsx", sheets)
     sent = write_learner_mails(result, edition, retained, out / "outbox")
@@ -79,7 +79,7 @@ def write_school_workbooks(result: AssignmentResult, edition: Edition, retained:
     labels = {**LABELS, "structure_name": "Structure d'accueil", "city": "Commune"}
     for code in sorted(pole.directory(edition)):
         mine = placed[placed["school"] == code].sort_values(["last_name", "first_name"])
-        missing = result.unplaced[result.unplaced["school"] == code]
+        missing = pole.named(result.unplaced[result.unplaced["school"] == code], result.names)
         write_workbook(folder / f"{code}.xlsx", [Sheet("Élèves placés", mine[SCHOOL_COLUMNS], labels=labels),
                                                  Sheet("Élèves sans stage", missing, labels=pole.UNPLACED_LABELS)])
 
@@ -87,13 +87,15 @@ def write_school_workbooks(result: AssignmentResult, edition: Edition, retained:
 def unplaced_block(result: AssignmentResult, view: LearnerView) -> str:
     """A pôle's pupils without a placement, with why and the open offers of their basin; counts per basin and school."""
     m = result.metrics
-    counts = pd.DataFrame([{"group": f"{kind} {value}", "placed": m[f"placed_by_{key}"][value],
+    names = result.names
+    counts = pd.DataFrame([{"group": names.get(key, {}).get(value) or f"{kind} {value}", "placed": m[f"placed_by_{key}"][value],
                             "unplaced": m[f"unplaced_by_{key}"][value]}
                            for key, kind in (("basin", "Bassin"), ("school", "Établissement"))
                            for value in m.get(f"placed_by_{key}", {})])
     return (html.table(counts, labels={"group": "Bassin ou établissement", "placed": "Élèves placés",
                                        "unplaced": "Élèves sans stage"})
-            + html.table(view.frame(result.unplaced), labels=pole.UNPLACED_LABELS, empty="Tous les élèves ont un stage."))
+            + html.table(view.frame(pole.named(result.unplaced, names)), labels=pole.UNPLACED_LABELS,
+                         empty="Tous les élèves ont un stage."))
 
 
 def write_learner_mails(result: AssignmentResult, edition: Edition, retained: pd.DataFrame, outbox: Path) -> list[dict]:
@@ -179,7 +181,7 @@ def summary(result: AssignmentResult) -> str:
             f"départageant les ex aequo : {result.instance.seed}. Aucun échange de projets entre deux apprenants ne "
             "permettrait à l'un et l'autre d'obtenir un meilleur choix." if not result.swaps else
             f". {fr.count(len(result.swaps), 'échange améliorerait', 'échanges amélioreraient')} deux apprenants.")
-    return html.figures([("apprenants affectés", f"{m['assigned']} / {m['learners']}"),
+    return html.figures([("apprenants affectés", f"{fr.integer(m['assigned'])} / {fr.integer(m['learners'])}"),
                          ("au 1er choix", fr.percent(m["first_choice_share"])),
                          ("projets ouverts", m["projects_opened"]), ("projets fermés", m["projects_closed"])]) \
         + html.paragraph(text)
@@ -219,7 +221,7 @@ def fairness_block(result: AssignmentResult, retained: pd.DataFrame) -> str:
                          "mean_rank": round(float(group["rank"].clip(upper=ranks + 1).mean()), 2)})
         return pd.DataFrame(rows)
 
-    pole_parts = "".join(f"<h3>{title}</h3>" + html.table(summarise(key), labels=LABELS)
+    pole_parts = "".join(f"<h3>{title}</h3>" + html.table(pole.named(summarise(key), result.names), labels=LABELS)
                          for key, title in (("basin", "Par bassin"), ("school", "Par établissement")) if key in table)
     return ("<h3>Par filière</h3>" + html.table(summarise("track"), labels=LABELS)
             + "<h3>Par département du projet</h3>" + html.table(summarise("departement"), labels=LABELS) + pole_parts)
@@ -231,9 +233,15 @@ def learner_view(result: AssignmentResult, edition: Edition) -> LearnerView:
 
 def adjustments_block(result: AssignmentResult, view: LearnerView) -> str:
     pairs = [{"learner_id": p.learner, "project_code": p.project, "kind": "fixée", "reason": p.reason} for p in result.instance.fixed]
+    basin = [p for p in result.instance.forbidden if p.reason.startswith(OTHER_BASIN)]
     pairs += [{"learner_id": p.learner, "project_code": p.project, "kind": "exclue", "reason": p.reason}
-              for p in result.instance.forbidden]
+              for p in result.instance.forbidden if not p.reason.startswith(OTHER_BASIN)]
     table = html.table(view.frame(pd.DataFrame(pairs)), labels=LABELS, empty="Aucun ajustement.")
+    if basin:  # a pôle: every pupil × every offer of another basin, said once rather than listed
+        excluded = fr.count(len(basin), "paire élève–offre d'un autre bassin exclue",
+                            "paires élève–offre d'un autre bassin exclues")
+        table = html.paragraph(f"Chaque élève n'est affecté qu'à une offre de son bassin (applications.same_basin) : "
+                               f"{excluded}, {fr.agree(len(basin), 'non listée', 'non listées')} ici.") + table
     if result.adjustments_file:
         return table
     employer = " Seules les exclusions liées à l'employeur de l'apprenant s'appliquent." if pairs else ""

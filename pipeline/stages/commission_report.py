@@ -151,10 +151,12 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
 # --- report fragments ---------------------------------------------------------------------------------
 def summary(result: CommissionResult) -> str:
     m = result.metrics
-    text = (f"La commission a examiné {m['projects']} projets : {m['retained']} retenus, {m['not_retained']} non retenus. "
-            f"Les projets retenus offrent de {m['places_min']} à {m['places_max']} places.")
+    c = fr.count
+    text = (f"La commission a examiné {c(m['projects'], 'projet')} : {c(m['retained'], 'retenu')}, "
+            f"{c(m['not_retained'], 'non retenu', 'non retenus')}. Les projets retenus offrent de "
+            f"{fr.integer(m['places_min'])} à {c(m['places_max'], 'place')}.")
     return html.figures([("projets examinés", m["projects"]), ("retenus", m["retained"]),
-                         ("non retenus", m["not_retained"]), ("places (min – max)", f"{m['places_min']} – {m['places_max']}")]) \
+                         ("non retenus", m["not_retained"]), ("places (min – max)", f"{fr.integer(m['places_min'])} – {fr.integer(m['places_max'])}")]) \
         + html.paragraph(text)
 
 

@@ -103,9 +103,11 @@ def decision_sheets(result: EligibilityResult, edition: Edition) -> list[Sheet]:
 # --- the dossier (report fragments) ------------------------------------------------------------------
 def summary(result: EligibilityResult) -> str:
     m = result.metrics
-    text = (f"{m['projects']} projets acceptés au dépôt ont été examinés au regard des règles de l'appel : "
-            f"{m['eligible']} éligibles, {m['not_eligible']} non éligibles (au moins une règle impérative non "
-            f"respectée) et {m['to_review']} à examiner (une donnée manque pour juger). Les indicateurs et les "
+    c = fr.count
+    text = (f"{c(m['projects'], 'projet accepté', 'projets acceptés')} au dépôt "
+            f"{fr.agree(m['projects'], 'a été examiné', 'ont été examinés')} au regard des règles de l'appel : "
+            f"{c(m['eligible'], 'éligible')}, {c(m['not_eligible'], 'non éligible', 'non éligibles')} (au moins une règle "
+            f"impérative non respectée) et {fr.integer(m['to_review'])} à examiner (une donnée manque pour juger). Les indicateurs et les "
             "questions posées à la commission ne changent pas ce statut.")
     return html.figures([("projets examinés", m["projects"]), ("éligibles", m["eligible"]),
                          ("non éligibles", m["not_eligible"]), ("à examiner", m["to_review"])]) + html.paragraph(text)

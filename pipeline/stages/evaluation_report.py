@@ -113,7 +113,7 @@ def summary(stage: EvaluationStage) -> str:
     if m["learners"] and not m["grades_entered"]:
         text += (" Aucune évaluation reçue : les résultats par compétence restent vides ; les classeurs à envoyer aux "
                  "référents sont dans le dossier evaluations/ de l'étape.")
-    return html.figures([("apprenants évalués", f"{m['learners_evaluated']} / {m['learners']}"),
+    return html.figures([("apprenants évalués", f"{fr.integer(m['learners_evaluated'])} / {fr.integer(m['learners'])}"),
                          ("évaluations manquantes", m["grades_missing"]),
                          ("jurys complets", m["juries_complete"])]) + html.paragraph(text)
 

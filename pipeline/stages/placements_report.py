@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..contract import atomic
 from ..contract.stage import write_metrics
-from ..io import html
+from ..io import fr, html
 from ..io.workbook import Sheet, write_workbook
 from ..repro.privacy import LearnerView
 from .applications import LABELS as APPLICATION_LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS
@@ -61,12 +61,16 @@ def write_outputs(result: PlacementsResult, out: Path) -> None:
 
 def summary(result: PlacementsResult) -> str:
     m = result.metrics
-    text = (f"La liste de la promotion compte {m['roster_rows_read']} ligne(s) : {m['learners']} apprenant(s) à placer, "
-            f"{m['exempted']} dispensé(s) de stage et {m['roster_rows_rejected']} ligne(s) rejetée(s) "
-            f"({m['roster_rows_read']} = {m['learners']} + {m['exempted']} + {m['roster_rows_rejected']}). "
-            f"Le fichier des placements compte {m['rows_read']} ligne(s) : {m['placements_accepted']} acceptée(s) et "
-            f"{m['submissions_rejected']} rejetée(s). {m['respondents']} apprenant(s) ont un placement et "
-            f"{m['non_respondents']} n'en ont pas encore ({m['learners']} = {m['respondents']} + {m['non_respondents']}).")
+    n, c, a = fr.integer, fr.count, fr.agree
+    none = a(m['non_respondents'], "n'en a", "n'en ont")
+    text = (f"La liste de la promotion compte {c(m['roster_rows_read'], 'ligne')} : {c(m['learners'], 'apprenant')} à "
+            f"placer, {c(m['exempted'], 'dispensé')} de stage et {c(m['roster_rows_rejected'], 'ligne rejetée', 'lignes rejetées')} "
+            f"({n(m['roster_rows_read'])} = {n(m['learners'])} + {n(m['exempted'])} + {n(m['roster_rows_rejected'])}). "
+            f"Le fichier des placements compte {c(m['rows_read'], 'ligne')} : {c(m['placements_accepted'], 'acceptée')} et "
+            f"{c(m['submissions_rejected'], 'rejetée')}. {c(m['respondents'], 'apprenant')} "
+            f"{a(m['respondents'], 'a', 'ont')} un placement et {n(m['non_respondents'])} "
+            f"{none} pas encore ({n(m['learners'])} = {n(m['respondents'])} + "
+            f"{n(m['non_respondents'])}).")
     return (html.figures([("apprenants à placer", m["learners"]), ("dispensés", m["exempted"]),
                           ("avec placement", m["respondents"]), ("sans placement", m["non_respondents"]),
                           ("lignes rejetées", m["submissions_rejected"])])

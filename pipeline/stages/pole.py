@@ -23,6 +23,7 @@ import pandas as pd
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
 from ..io import fr
+from ..io import territory
 from ..io.territory import read_schools
 
 DEFAULT_AGE_OF_MAJORITY = 18
@@ -91,6 +92,29 @@ def guardians_needed(template_text: str, minors: int, template_name: str) -> Non
                           f"de convention ne prévoit pas la signature du représentant légal (champ « guardians »)",
                           file=template_name, hint="Utilisez un modèle qui a la ligne de signature du représentant légal "
                           "(voir inputs/demo-pole/convention_pole.docx, conventions.template)")
+
+
+def territory_names(edition: Edition) -> dict[str, dict[str, str]]:
+    """``{"school": {UAI: name}, "basin": {code: name}}`` from the edition's list of schools and basin table, so
+    that pages and workbooks name them; empty for an edition without them."""
+    names: dict[str, dict[str, str]] = {}
+    basins = territory.read_basins(edition)
+    if basins is not None:
+        names["basin"] = basins.names
+    schools = territory.read_schools(edition, basins)
+    if schools is not None:
+        names["school"] = dict(zip(schools["school"], schools["school_name"]))
+    return names
+
+
+def named(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """``frame`` with its ``school`` and ``basin`` codes replaced by their names where the edition gives one (the
+    codes stay in the data: file names, history, filters)."""
+    columns = [c for c in names if c in frame.columns]
+    if not columns:
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v, c=c: names[c].get(v, v) if isinstance(v, str) else v)
+                           for c in columns})
 
 
 # --- pupils without a placement ----------------------------------------------------------------------------

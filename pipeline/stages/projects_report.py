@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import atomic
-from ..io import charts, extras, html
+from ..io import charts, extras, fr, html
 from ..contract.config import Edition
 from .projects import ProjectsResult
 from ..contract.stage import write_metrics
@@ -44,8 +44,8 @@ def summary(result: ProjectsResult) -> str:
             f"{p(m['projects_accepted'], 'projet accepté', 'projets acceptés')} pour l'examen d'éligibilité, "
             f"{p(m['rows_rejected'], 'soumission rejetée', 'soumissions rejetées')} (valeurs illisibles ou manquantes, "
             f"détail ci-dessous) et {p(m['duplicates_superseded'], 'remplacée', 'remplacées')} par une soumission plus "
-            f"récente du même projet. {m['rows_read']} = {m['projects_accepted']} + {m['rows_rejected']} + "
-            f"{m['duplicates_superseded']}.")
+            f"récente du même projet. {fr.integer(m['rows_read'])} = {fr.integer(m['projects_accepted'])} + "
+            f"{fr.integer(m['rows_rejected'])} + {fr.integer(m['duplicates_superseded'])}.")
     return (html.figures([(p(m["rows_read"], "soumission lue", "soumissions lues").split(" ", 1)[1], m["rows_read"]),
                           (p(m["projects_accepted"], "projet accepté", "projets acceptés").split(" ", 1)[1], m["projects_accepted"]),
                           (p(m["rows_rejected"], "soumission rejetée", "soumissions rejetées").split(" ", 1)[1], m["rows_rejected"]),

@@ -220,10 +220,12 @@ def breakdown(review: Review, key: str, *, rendered: bool = True, part: str | No
         categories.sort(key=lambda c: (c == UNRANKED, int(c) if c.isdigit() else 0))
     elif spec.get("order") != "edition":
         categories.sort()
+    territory = next((v for k, v in pole.territory_names(review.edition).items() if key.endswith(f"_by_{k}")), {}) \
+        if key.endswith(("_by_school", "_by_basin")) else {}
     rows = []
     for category in categories:
         ranked = key == "rank_profile" and category.isdigit()
-        row = {"Catégorie": f"{fr.ordinal(int(category))} choix" if ranked else category}
+        row = {"Catégorie": f"{fr.ordinal(int(category))} choix" if ranked else territory.get(category, category)}
         for record in records:
             value = (record.get("breakdowns") or {}).get(key, {}).get(category)
             row[record["edition"]] = _shown(value, kind, review.threshold, rendered=rendered) if value is not None else "–"

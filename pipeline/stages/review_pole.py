@@ -23,10 +23,10 @@ import hashlib
 import pandas as pd
 
 from ..contract.config import Edition
-from ..io import fr, territory
+from ..io import fr
 from ..io.normalise import fold
 from . import actions as actions_register
-from . import sites
+from . import pole, sites
 
 PART = "pole"  # the key of the pôle's figures in the review's metrics and in history records
 SCHOOL, BASIN, SECTOR = "school", "basin", "sector"  # optional columns, read when an edition has them
@@ -54,19 +54,6 @@ def _counts(series: pd.Series, order: list[str] | None = None) -> dict[str, int]
     counts = series.dropna().astype(str).value_counts()
     keys = list(order) if order is not None else sorted(counts.index)
     return {str(k): int(counts.get(k, 0)) for k in keys}
-
-
-def territory_names(edition: Edition) -> dict[str, dict[str, str]]:
-    """``{"school": {UAI: name}, "basin": {code: name}}`` from the edition's list of schools and basin table
-    (optional inputs of the review), so that the bilan names them; empty for an edition without them."""
-    names: dict[str, dict[str, str]] = {}
-    basins = territory.read_basins(edition)
-    if basins is not None:
-        names[BASIN] = basins.names
-    schools = territory.read_schools(edition, basins)
-    if schools is not None:
-        names[SCHOOL] = dict(zip(schools["school"], schools["school_name"]))
-    return names
 
 
 def _placed_by(dimension: str, roster: pd.DataFrame, placed: pd.DataFrame,
@@ -128,7 +115,7 @@ def compute(edition: Edition, register, projects: pd.DataFrame, retained: pd.Dat
         "offers_by_sector": _counts(sector),
         "places_by_sector": {str(k): int(v) for k, v in places.groupby(sector.values).sum().sort_index().items()},
     }
-    names = territory_names(edition)
+    names = pole.territory_names(edition)
     for key, dimension in (("placed_by_school", SCHOOL), ("placed_by_basin", BASIN)):
         counts = _placed_by(dimension, roster, placed, names.get(dimension))
         if counts is not None:
