@@ -147,11 +147,11 @@ def test_an_unplaced_pupil_is_told_which_wishes_were_full_and_the_open_offers_of
                              "basin": ["LUN", "LUN", "LUN", "TOU"]})
     missing = pole.unplaced(instance, placed, roster, retained)
     assert list(missing["learner_id"]) == ["c"]
-    assert missing.loc[0, "reason"].startswith("aucun vœu valable")
+    assert missing.loc[0, "unplaced_reason"].startswith("aucun vœu valable")
     assert missing.loc[0, "open_offers"] == "P3 – Trois (2 places, PFMP)"  # P4 has room, but in another basin
     placed = solution({"a": "P1"}, {"P1"})
     b = pole.unplaced(instance, placed, roster, retained).set_index("learner_id").loc["b"]
-    assert b["reason"] == ("ses vœux étaient tous complets : P1 (1er vœu) complète (1 place prise sur 1) ; "
+    assert b["unplaced_reason"] == ("ses vœux étaient tous complets : P1 (1er vœu) complète (1 place prise sur 1) ; "
                            "P2 (2e vœu) fermée (pas assez d'élèves pour son minimum)")
     table = pd.DataFrame({"learner_id": ["a"], "school": ["S1"], "basin": ["LUN"]})
     counts = pole.placement_counts(table, pole.unplaced(instance, placed, roster, retained))

@@ -14,7 +14,7 @@ from ..io.workbook import Sheet, write_workbook
 from .applications import (LABELS, NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, SUPERSEDED_COLUMNS, ApplicationsResult)
 from . import pole
 from .placements import OUTCOME_COLUMNS
-from .placements_report import write_outcomes
+from .placements_report import who_have, write_outcomes
 
 
 
@@ -51,11 +51,8 @@ def write_outputs(result: ApplicationsResult, out: Path, ranks: int) -> None:
 def summary(result: ApplicationsResult) -> str:
     m = result.metrics
     n, c, a = fr.integer, fr.count, fr.agree
-    none = a(m['non_respondents'], "n'en a", "n'en ont")
     text = (f"La promotion compte {c(m['learners'], 'apprenant')} : {n(m['respondents'])} "
-            f"{a(m['respondents'], 'a', 'ont')} une candidature valide et {n(m['non_respondents'])} "
-            f"{none} pas ({n(m['learners'])} = {n(m['respondents'])} + "
-            f"{n(m['non_respondents'])}) ; ces derniers seront {result.policy_label}. "
+            f"{who_have(m, 'une candidature valide')} ; ces derniers seront {result.policy_label}. "
             f"{c(m['submissions_read'], 'réponse lue', 'réponses lues')} dans l'export Moodle : "
             f"{c(m['submissions_valid'], 'retenue')}, {c(m['submissions_rejected'], 'rejetée')}, "
             f"{c(m['submissions_superseded'], 'remplacée')} par une réponse plus récente du même apprenant. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from schemas.fields import labels
 
 from ..contract import atomic
 from ..io import charts, fr, html, mail, outbox
@@ -16,13 +17,14 @@ from ..io.workbook import Sheet, write_workbook
 from . import pole
 from .assignment import KIND_WORDS, OTHER_BASIN, AssignmentResult, rank_text
 
-LABELS = {"pseudonym": "Pseudonyme", "learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom", "email": "Courriel",
-          "track": "Filière", "project_code": "Code projet", "title": "Titre du projet", "rank": "Rang obtenu",
-          "rank_label": "Choix obtenu", "explanation": "Pourquoi pas un meilleur choix", "size": "Effectif",
-          "team_min": "Minimum", "team_max": "Maximum", "status": "État", "applicants": "Candidats",
-          "reason": "Motif", "kind": "Type", "departement": "Département du projet", "learners": "Apprenants",
-          "basin": "Bassin", "school": "Établissement",
-          "first": "1er choix", "top3": "Dans les 3 premiers", "unranked": "Non classé", "mean_rank": "Rang moyen"}
+# the fields' own labels (schemas/fields.yaml), then this report's columns and its wording of a few fields
+LABELS = {**labels(["pseudonym", "learner_id", "last_name", "first_name", "email", "track", "project_code", "title",
+                    "basin", "school"]),
+          "rank": "Rang obtenu", "rank_label": "Choix obtenu", "explanation": "Pourquoi pas un meilleur choix",
+          "size": "Effectif", "team_min": "Minimum", "team_max": "Maximum", "status": "État",
+          "applicants": "Candidats", "reason": "Motif", "kind": "Type", "departement": "Département du projet",
+          "learners": "Apprenants", "first": "1er choix", "top3": "Dans les 3 premiers", "unranked": "Non classé",
+          "mean_rank": "Rang moyen"}
 TABLE_COLUMNS = ["learner_id", "last_name", "first_name", "track", "project_code", "title", "rank_label", "explanation"]
 
 

@@ -59,18 +59,24 @@ def write_outputs(result: PlacementsResult, out: Path) -> None:
     write_metrics(out, result.metrics, [f"Apprenant sans placement — {m}" for m in missing] + result.notes)
 
 
+def who_have(m: dict, what: str, later: str = "") -> str:
+    """« 24 ont <what> et 2 n'en ont pas<later> (26 = 24 + 2) », from the metrics ``respondents``,
+    ``non_respondents`` and ``learners`` of stage 40 (candidatures or placements)."""
+    n, yes, no = fr.integer, m["respondents"], m["non_respondents"]
+    none = fr.agree(no, "n'en a", "n'en ont")
+    return (f"{fr.agree(yes, 'a', 'ont')} {what} et {n(no)} {none} pas{later} "
+            f"({n(m['learners'])} = {n(yes)} + {n(no)})")
+
+
 def summary(result: PlacementsResult) -> str:
     m = result.metrics
-    n, c, a = fr.integer, fr.count, fr.agree
-    none = a(m['non_respondents'], "n'en a", "n'en ont")
+    n, c = fr.integer, fr.count
     text = (f"La liste de la promotion compte {c(m['roster_rows_read'], 'ligne')} : {c(m['learners'], 'apprenant')} à "
             f"placer, {c(m['exempted'], 'dispensé')} de stage et {c(m['roster_rows_rejected'], 'ligne rejetée', 'lignes rejetées')} "
             f"({n(m['roster_rows_read'])} = {n(m['learners'])} + {n(m['exempted'])} + {n(m['roster_rows_rejected'])}). "
             f"Le fichier des placements compte {c(m['rows_read'], 'ligne')} : {c(m['placements_accepted'], 'acceptée')} et "
             f"{c(m['submissions_rejected'], 'rejetée')}. {c(m['respondents'], 'apprenant')} "
-            f"{a(m['respondents'], 'a', 'ont')} un placement et {n(m['non_respondents'])} "
-            f"{none} pas encore ({n(m['learners'])} = {n(m['respondents'])} + "
-            f"{n(m['non_respondents'])}).")
+            f"{who_have(m, 'un placement', ' encore')}.")
     return (html.figures([("apprenants à placer", m["learners"]), ("dispensés", m["exempted"]),
                           ("avec placement", m["respondents"]), ("sans placement", m["non_respondents"]),
                           ("lignes rejetées", m["submissions_rejected"])])

@@ -23,6 +23,8 @@ import pandas as pd
 from ..contract.config import Edition
 from ..contract.errors import ConfigError
 from ..io import fr
+from schemas.fields import labels
+
 from ..io import territory
 from ..io.territory import read_schools
 
@@ -118,10 +120,9 @@ def named(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame
 
 
 # --- pupils without a placement ----------------------------------------------------------------------------
-UNPLACED_COLUMNS = ["learner_id", "last_name", "first_name", "school", "basin", "track", "reason", "open_offers"]
-UNPLACED_LABELS = {"learner_id": "Identifiant apprenant", "last_name": "Nom", "first_name": "Prénom",
-                   "school": "Établissement", "basin": "Bassin", "track": "Filière", "reason": "Pourquoi pas de stage",
-                   "open_offers": "Offres du bassin encore ouvertes"}
+UNPLACED_COLUMNS = ["learner_id", "last_name", "first_name", "school", "basin", "track", "unplaced_reason",
+                    "open_offers"]
+UNPLACED_LABELS = labels(UNPLACED_COLUMNS)  # schemas/fields.yaml
 
 
 def unplaced(instance, solution, roster: pd.DataFrame, retained: pd.DataFrame) -> pd.DataFrame:
@@ -151,7 +152,7 @@ def unplaced(instance, solution, roster: pd.DataFrame, retained: pd.DataFrame) -
         rows.append({"learner_id": learner.id, "last_name": people.loc[learner.id, "last_name"],
                      "first_name": people.loc[learner.id, "first_name"],
                      "school": people.loc[learner.id].get("school"), "basin": own, "track": learner.track,
-                     "reason": reason, "open_offers": "\n".join(room) or "aucune offre du bassin n'a encore de place"})
+                     "unplaced_reason": reason, "open_offers": "\n".join(room) or "aucune offre du bassin n'a encore de place"})
     return pd.DataFrame(rows, columns=UNPLACED_COLUMNS)
 
 
