@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.contract.config import Edition
-from pipeline.stages import conventions as cv
+from pipeline.stages import signatures as sig
 
 EDITION = "demo-askoria"
 GOELANDS = "Multi-accueil Les Goélands"
@@ -55,7 +55,7 @@ def test_every_host_of_a_two_site_offer_signs_its_own_convention(askoria_run, ta
     assert "École maternelle Jean-Macé (Rennes), qui accueille 140 heures" in first
     assert "thématique « La séparation et l'accompagnement à la parentalité" in second
     edition = Edition.load(EDITION, askoria_run)
-    result = cv.read_tracking(askoria_run / "inputs" / EDITION / "suivi" / "suivi_conventions.xlsx", edition,
+    result = sig.read_tracking(askoria_run / "inputs" / EDITION / "suivi" / "suivi_conventions.xlsx", edition,
                               retained, placed)
     rows = result.conventions.set_index("convention")
     two_site = [c for c in rows.index if c.endswith(("-S1", "-S2"))]

@@ -23,11 +23,12 @@ def out(root, rel):
 def test_a_cnam_convention_is_late_by_its_own_learners_start(cnam_run):
     from pipeline.contract.config import Edition
     from pipeline.stages import conventions as cv
+    from pipeline.stages import signatures as sig
 
     edition = Edition.load(EDITION, cnam_run)
     placements = pd.read_parquet(out(cnam_run, "applications/placements.parquet"))
     assignment = pd.read_parquet(out(cnam_run, "assignment/affectations.parquet"))
-    result = cv.ingest(edition, pd.read_parquet(out(cnam_run, "commission/projets_retenus.parquet")),
+    result = sig.ingest(edition, pd.read_parquet(out(cnam_run, "commission/projets_retenus.parquet")),
                        assignment, placements)
     late = result.conventions[result.conventions["late"]]
     assert len(late) == 1 == json.loads(out(cnam_run, "conventions/metrics.json").read_text())["late"]

@@ -19,6 +19,7 @@ from pipeline.contract.errors import ConfigError
 from pipeline.io.workbook import write_workbook
 from pipeline.demo import followup
 from pipeline.stages import conventions as cv
+from pipeline.stages import signatures as sig
 from tests.conftest import ROOT
 
 START = date(2025, 12, 1)  # calendar.start of the demo edition
@@ -91,7 +92,7 @@ LAST_DAY = START - timedelta(days=LEAD)
 
 
 def status(site, school, learners):
-    return cv.signature_status({"site_signed": site, "school_signed": school, "learners_signed": learners}, LAST_DAY)
+    return sig.signature_status({"site_signed": site, "school_signed": school, "learners_signed": learners}, LAST_DAY)
 
 
 def test_deadline_is_the_lead_time_before_the_start(edition):
@@ -144,7 +145,7 @@ def test_missing_dates_are_named_in_the_circuit_order():
 def generated(tmp_path, edition, case):
     projects, _, assignment = case
     path = tmp_path / "suivi_conventions.xlsx"
-    write_workbook(path, cv.tracking_sheets(projects, assignment, edition))
+    write_workbook(path, sig.tracking_sheets(projects, assignment, edition))
     return path
 
 
@@ -153,7 +154,7 @@ def fill(path, values: dict[tuple[str, str], object]):
     workbook = load_workbook(path)
     sheet = workbook["Suivi des conventions"]
     header = [c.value for c in sheet[1]]
-    labels = cv.tracking_labels()
+    labels = sig.tracking_labels()
     rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
     for (code, name), value in values.items():
         cell = sheet.cell(rows[code], header.index(labels[name]) + 1)
@@ -177,7 +178,7 @@ def test_tracking_workbook_has_one_row_per_convention_and_only_dates_editable(tm
     for name in header:
         locked = sheet.cell(2, header.index(name) + 1).protection.locked
         assert locked is (name not in dates + ["Observations"]), name
-    again = write_workbook(tmp_path / "again.xlsx", cv.tracking_sheets(case[0], case[2], edition))
+    again = write_workbook(tmp_path / "again.xlsx", sig.tracking_sheets(case[0], case[2], edition))
     assert again.read_bytes() == path.read_bytes()
 
 
@@ -190,14 +191,14 @@ def test_round_trip_reports_missing_late_and_out_of_order(tmp_path, edition, cas
         ("PBBB2", "learners_signed"): " 20/11/2025 ",  # 11 days before: late
         ("PCCC3", "site_signed"): datetime(2025, 10, 5), ("PCCC3", "learners_signed"): datetime(2025, 10, 7),
     })
-    result = cv.read_tracking(path, edition, projects, assignment)
+    result = sig.read_tracking(path, edition, projects, assignment)
     table = result.conventions.set_index("project_code")
     assert result.metrics == {"conventions": 3, "fully_signed": 2, "missing": 1, "signatures_missing": 1,
                               "late": 1, "out_of_order": 1, "signed_on_time": 1}
     assert table.loc["PAAA1", "school_signed"] == date(2025, 10, 3) and not table.loc["PAAA1", "late"]
     assert table.loc["PBBB2", "late"] and table.loc["PBBB2", "last_signed"] == date(2025, 11, 20)
     assert table.loc["PCCC3", "out_of_order"] and table.loc["PCCC3", "missing"] == ["l'établissement de formation"]
-    lines = cv.messages(result)
+    lines = sig.messages(result)
     assert len(lines) == 2 and lines[0].startswith("PBBB2 (Crèche Les Hirondelles) : en retard")
 
 
@@ -209,8 +210,8 @@ def test_unreadable_dates_and_unknown_rows_block_with_row_and_column(tmp_path, e
     sheet = workbook["Suivi des conventions"]
     sheet.cell(4, 1).value = "PZZZ9"  # PCCC3's row now names an unknown project
     workbook.save(path)
-    with pytest.raises(cv.TrackingWorkbookError) as info:
-        cv.read_tracking(path, edition, projects, assignment)
+    with pytest.raises(sig.TrackingWorkbookError) as info:
+        sig.read_tracking(path, edition, projects, assignment)
     message = str(info.value)
     assert "4 problèmes bloquants" in message and "suivi_conventions.xlsx" in message
     assert "ligne 2 (PAAA1), colonne « Signature de l'établissement de formation » : « 31/11/2025 » n'est pas une date" in message
@@ -221,7 +222,7 @@ def test_unreadable_dates_and_unknown_rows_block_with_row_and_column(tmp_path, e
 def test_a_date_before_the_opening_is_a_warning(tmp_path, edition, case):
     projects, _, assignment = case
     path = fill(generated(tmp_path, edition, case), {("PAAA1", "site_signed"): "02/10/2024"})
-    result = cv.read_tracking(path, edition, projects, assignment)
+    result = sig.read_tracking(path, edition, projects, assignment)
     assert any("PAAA1" in w and "avant l'ouverture des conventions le 15/09/2025" in w for w in result.warnings)
 
 
@@ -339,7 +340,7 @@ def test_demo_tracking_workbook_has_late_out_of_order_and_missing(tmp_path, demo
     sheet = load_workbook(path)["Suivi des conventions"]
     typed = [c.value for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert any(re.fullmatch(r"\d\d/\d\d/\d{4}", v) for v in typed)  # some dates typed as text
-    result = cv.read_tracking(path, edition, retained, assignment)
+    result = sig.read_tracking(path, edition, retained, assignment)
     m = result.metrics
     assert m["conventions"] == assignment["project_code"].nunique() == m["fully_signed"] + m["missing"]
     assert m["late"] >= 1 and m["out_of_order"] >= 1 and m["missing"] >= 1

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.io.workbook import write_workbook
 from pipeline.stages import conventions as cv
+from pipeline.stages import signatures as sig
 from tests.test_conventions import document_text, make_edition, small_case
 
 
@@ -60,7 +61,7 @@ def test_a_six_day_offer_states_its_own_hours_and_period(edition):
 
 def test_tracking_has_one_row_per_signing_host_and_reads_back(edition, tmp_path):
     projects, roster, assignment = two_site_case()
-    sheet = cv.tracking_sheets(projects, assignment, edition)[0]
+    sheet = sig.tracking_sheets(projects, assignment, edition)[0]
     assert list(sheet.frame["convention"]) == ["PAAA1", "PBBB2-S1", "PBBB2-S2", "PCCC3"]
     assert list(sheet.frame["structure_name"])[1:3] == ["Crèche Les Hirondelles", "École maternelle Jules-Ferry"]
     frame = sheet.frame.copy()
@@ -69,7 +70,7 @@ def test_tracking_has_one_row_per_signing_host_and_reads_back(edition, tmp_path)
     frame.loc[2, "site_signed"] = None  # the second site has not signed yet
     path = tmp_path / "suivi.xlsx"
     write_workbook(path, [type(sheet)(sheet.title, frame, labels=sheet.labels)])
-    result = cv.read_tracking(path, edition, projects, assignment)
+    result = sig.read_tracking(path, edition, projects, assignment)
     rows = result.conventions.set_index("convention")
     assert rows.loc["PBBB2-S1", "status"] == "signée"
     assert rows.loc["PBBB2-S2", "missing"] == ["le site qualifiant"]

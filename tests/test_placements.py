@@ -16,6 +16,7 @@ from pipeline.contract.errors import ConfigError, StagescoError
 from pipeline.io.readers import RawTable
 from pipeline.repro import dvcgen
 from pipeline.stages import assignment, conventions as cv, placements
+from pipeline.stages import signatures as sig
 from tests.conftest import ROOT, copy_repo
 from tests.test_conventions import make_edition, small_case
 
@@ -136,17 +137,17 @@ def test_each_convention_is_late_against_its_own_learners_start():
     # PAAA1: its earliest learner starts 5 January; PCCC3 has no placement: calendar.start (1 December 2025)
     assert days == {"PAAA1": date(2025, 12, 24), "PBBB2": date(2026, 1, 21), "PCCC3": date(2025, 11, 19)}
     config = cv.settings(edition)
-    on_time = cv.signature_status({"accord": date(2026, 1, 2), "host_signed": date(2026, 1, 10),
+    on_time = sig.signature_status({"accord": date(2026, 1, 2), "host_signed": date(2026, 1, 10),
                                    "school_signed": date(2026, 1, 20)}, days["PBBB2"], config)
     assert not on_time["late"] and not on_time["out_of_order"]  # late by calendar.start, on time by its own start
-    late = cv.signature_status({"accord": date(2026, 1, 2), "host_signed": date(2026, 1, 10),
+    late = sig.signature_status({"accord": date(2026, 1, 2), "host_signed": date(2026, 1, 10),
                                 "school_signed": date(2026, 1, 22)}, days["PBBB2"], config)
     assert late["late"] and "22/01/2026" in late["details"] and "21/01/2026" in late["details"]
-    before = cv.signature_status({"accord": date(2026, 1, 12), "host_signed": date(2026, 1, 10),
+    before = sig.signature_status({"accord": date(2026, 1, 12), "host_signed": date(2026, 1, 10),
                                   "school_signed": None}, days["PBBB2"], config)
     assert before["out_of_order"] and "avant l'accord pédagogique (12/01/2026)" in before["details"]
     assert "signature manquante : le Cnam" in before["details"]
-    missing = cv.signature_status({"accord": None, "host_signed": None, "school_signed": None}, days["PBBB2"], config)
+    missing = sig.signature_status({"accord": None, "host_signed": None, "school_signed": None}, days["PBBB2"], config)
     assert "pièce manquante : l'accord pédagogique" in missing["details"]
 
 
@@ -156,7 +157,7 @@ def test_the_tracking_workbook_has_the_editions_documents_and_each_rows_deadline
     outcomes = pd.DataFrame({"learner_id": ["T001", "T002", "T003"],
                              "start_date": pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-19"]),
                              "end_date": pd.to_datetime(["2026-04-30", None, None])})
-    sheet = cv.tracking_sheets(projects, assignment_, edition, outcomes)[0]
+    sheet = sig.tracking_sheets(projects, assignment_, edition, outcomes)[0]
     assert list(sheet.frame.columns)[-5:] == ["deadline", "accord", "host_signed", "school_signed", "notes"]
     assert list(sheet.frame["deadline"]) == ["24/12/2025", "19/11/2025", "19/11/2025"]
     context = cv.convention_context(projects.iloc[0].to_dict(), roster.head(1), edition, cv.settings(edition),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..contract.config import Edition
 from ..io import tracks as track_words
-from ..stages import applications, assignment, conventions, eligibility, projects
+from ..stages import applications, assignment, conventions, eligibility, projects, signatures
 from ..stages import commission as commission_stage
 from . import adjustments, followup, moodle_formats
 from .commission import decision_workbook, workspace
@@ -252,10 +252,10 @@ def adjustments_csv(learners: list[dict], catalogue: pd.DataFrame) -> bytes:
 def filled_tracking(edition: Edition, retained: pd.DataFrame, placed: pd.DataFrame) -> bytes:
     """Every convention signed in order and on time — each site of a two-site offer signs its own —
     except one single-site convention whose learners signed late."""
-    workbook = opened_workbook(conventions.tracking_sheets(retained, placed, edition))
+    workbook = opened_workbook(signatures.tracking_sheets(retained, placed, edition))
     sheet = workbook["Suivi des conventions"]
     col = columns(sheet)
-    labels = conventions.tracking_labels()
+    labels = signatures.tracking_labels()
     last = conventions.deadline(edition, conventions.settings(edition))
     site = date(2025, 11, 17)
     late_done = False

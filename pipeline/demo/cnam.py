@@ -25,6 +25,7 @@ from pathlib import Path
 
 
 from ..stages import assignment, commission as commission_stage, conventions, eligibility, placements, projects
+from ..stages import signatures
 from .commission import decision_workbook, workspace
 from .files import fill_row, folder_readme, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .partners import FIRST, LAST, _ascii
@@ -180,11 +181,11 @@ def filled_decisions(edition, result) -> bytes:
 def filled_tracking(edition, retained, placed, outcomes) -> bytes:
     """The tracking workbook as the school fills it: every document in order and on time, except one
     convention signed after ITS learner's own deadline (still before the edition's calendar.start)."""
-    workbook = opened_workbook(conventions.tracking_sheets(retained, placed, edition, outcomes))
+    workbook = opened_workbook(signatures.tracking_sheets(retained, placed, edition, outcomes))
     sheet = workbook["Suivi des conventions"]
     header = [c.value for c in sheet[1]]
     config = conventions.settings(edition)
-    labels = conventions.tracking_labels(config)
+    labels = signatures.tracking_labels(config)
     days = conventions.deadlines(edition, config, retained, placed, outcomes)
     late = sorted(days, key=lambda code: (days[code], code))[-1]  # the learner who starts last
     for r in range(2, sheet.max_row + 1):

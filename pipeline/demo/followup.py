@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from ..contract.config import Edition
-from ..stages import conventions, evaluation
+from ..stages import conventions, evaluation, signatures
 from ..stages.eligibility import as_list
 from .files import columns, opened_workbook, workbook_bytes
 
@@ -95,10 +95,10 @@ def _put_date(cell, value: date | None, as_text: bool = False) -> None:
 def filled_tracking(edition: Edition, projects: pd.DataFrame, assignment: pd.DataFrame, seed: int = DEMO_SEED) -> bytes:
     """The tracking workbook with signature dates, including late, out-of-order and missing ones."""
     rng = random.Random(f"{seed}-conventions")
-    workbook = opened_workbook(conventions.tracking_sheets(projects, assignment, edition))
+    workbook = opened_workbook(signatures.tracking_sheets(projects, assignment, edition))
     sheet = workbook["Suivi des conventions"]
     col = columns(sheet)
-    labels = conventions.tracking_labels()
+    labels = signatures.tracking_labels()
     last = conventions.deadline(edition, conventions.settings(edition))
     calendar = edition.config.get("calendar") or {}
     first = edition.when("conventions_from").date() if "conventions_from" in calendar else last - timedelta(days=75)
