@@ -23,6 +23,7 @@ from tests.conftest import ROOT
 
 NBSP = "\u00a0"
 RAW = re.compile(r"\bnan\b|\bNone\b|\bTrue\b|\bFalse\b|\{'|\['|\d{4}-\d{2}-\d{2}")
+UNDECIDED = re.compile(r"\w\(s\)")  # « fermé(s) »: a count's word agrees with the count instead
 
 
 # --- the formatter ----------------------------------------------------------------------------------------
@@ -59,6 +60,15 @@ def test_shares_ratios_hours_and_changes():
     assert fr.count(1, "courriel") == "1 courriel" and fr.count(0, "projet") == "0 projet"
     assert fr.count(2500, "heure") == f"2{NBSP}500 heures"
     assert html.plural(3, "attente non satisfaite", "attentes non satisfaites") == "3 attentes non satisfaites"
+
+
+@pytest.mark.parametrize("value, word", [(0, "fermé"), (1, "fermé"), (2, "fermés"), (1.5, "place"), (1.99, "place"),
+                                         (2.0, "places"), (-1, "fermé"), (np.int64(3), "fermés"), (None, "fermé")])
+def test_a_word_agrees_with_its_quantity_as_in_french(value, word):
+    """Singular below 2 (« 0 fermé », « 1,5 place »), plural from 2; the plural form may be given."""
+    assert fr.agree(value, word.removesuffix("s")) == word
+    assert fr.agree(5, "choix a été écarté", "choix ont été écartés") == "choix ont été écartés"
+    assert fr.agree(1, "choix a été écarté", "choix ont été écartés") == "choix a été écarté"
 
 
 def test_nothing_the_formatter_returns_is_a_python_value():
@@ -135,6 +145,7 @@ def test_visible_text_scan_sees_raw_values():
             '<p>le 2024-12-02</p><footer class="provenance"><pre>None</pre></footer></body></html>')
     found = RAW.findall(visible_text(page))
     assert found == ["nan", "True", "{'", "2024-12-02"]
+    assert UNDECIDED.findall(visible_text("<p>1 projet(s) fermé(s)</p>")) == ["t(s)", "é(s)"]
 
 
 def test_no_page_shows_a_python_value_or_an_iso_date(demo_run):
@@ -146,6 +157,7 @@ def test_no_page_shows_a_python_value_or_an_iso_date(demo_run):
         name = path.relative_to(demo_run / "outputs" / "demo").as_posix()
         text = visible_text(path.read_text(encoding="utf-8"), keep_footer=name in public)
         found = [text[max(0, m.start() - 50):m.end() + 30] for m in RAW.finditer(text)]
+        found += [text[max(0, m.start() - 50):m.end() + 30] for m in UNDECIDED.finditer(text)]
         if found:
             problems[name] = found[:5]
     assert not problems, problems
