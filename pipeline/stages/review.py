@@ -249,22 +249,24 @@ def summary_sentences(review: Review) -> list[str]:
             return ""
         return f" (contre {fmt(prev[key])} en {before['edition']})"
 
-    n = fr.integer
+    c = fr.count
+    # learner counts are suppressed below the threshold (« < 5 »), so a shown one is plural
     learners = fr.measure(suppress(now["learners"], k), "learners")
     first = fr.measure(suppress(now["first_choice"], k), "learners")
     lines = [
-        f"{n(now['projects_received'])} projets déposés par {n(now['partners'])} partenaires{versus('projects_received')} ; "
-        f"{n(now['projects_eligible'])} éligibles, {n(now['projects_retained'])} retenus{versus('projects_retained')}, "
-        f"{n(now['projects_opened'])} ouverts et {n(now['projects_closed'])} "
-        f"{fr.agree(now['projects_closed'], 'fermé')} faute de candidats.",
-        f"{learners} apprenants ; {n(now['places_offered'])} places offertes, soit "
+        f"{c(now['projects_received'], 'projet déposé', 'projets déposés')} par {c(now['partners'], 'partenaire')}"
+        f"{versus('projects_received')} ; {c(now['projects_eligible'], 'éligible')}, "
+        f"{c(now['projects_retained'], 'retenu')}{versus('projects_retained')}, {c(now['projects_opened'], 'ouvert')} "
+        f"et {c(now['projects_closed'], 'fermé')} faute de candidats.",
+        f"{learners} apprenants ; {c(now['places_offered'], 'place offerte', 'places offertes')}, soit "
         f"{fr.number(now['places_per_learner'])} {fr.agree(now['places_per_learner'], 'place')} "
         f"par apprenant{versus('places_per_learner')}.",
         f"{first} apprenants ({_pct(now['first_choice_share'])}) affectés à leur premier choix"
         f"{versus('first_choice_share', _pct)}.",
-        f"{n(now['conventions_on_time'])} conventions signées à temps sur {n(now['conventions'])}"
-        f"{versus('conventions_on_time')}.",
+        f"{c(now['conventions_on_time'], 'convention signée', 'conventions signées')} à temps sur "
+        f"{fr.integer(now['conventions'])}{versus('conventions_on_time')}.",
         f"{_pct(now['acquired_share'])} des compétences visées évaluées au niveau le plus haut"
-        f"{versus('acquired_share', _pct)} ; {n(now['training_hours'])} heures de formation pratique au total.",
+        f"{versus('acquired_share', _pct)} ; {fr.integer(now['training_hours'])} {fr.agree(now['training_hours'], 'heure')} de formation "
+        "pratique au total.",
     ]
     return lines
