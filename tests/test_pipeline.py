@@ -18,8 +18,13 @@ pytestmark = pytest.mark.slow
 NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
 
 
-# The demo's stages: the shared run runs the demo alone (the other demo campaigns have their own runs).
-DEMO_STAGES = [f"{name}@demo" for name in yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["stages"]]
+def demo_changes(root) -> dict:
+    """DVC's own status of the demo's stages (the shared run runs the demo alone; the other demo campaigns have
+    their own runs): ``{stage: changes}``, empty when all are up to date. One ``dvc status`` of every stage,
+    filtered, instead of one with the nine stages as targets (DVC parses dvc.lock again for each target: 16 s
+    against 6)."""
+    changes = json.loads(dvc(root, "status", "--json").stdout or "{}")
+    return {stage: change for stage, change in changes.items() if stage.endswith("@demo")}
 
 
 def test_projects_outputs_and_metrics(demo_run):
@@ -99,9 +104,8 @@ def test_rerun_changes_nothing_and_dvc_is_clean(demo_run):
     before = digest_tree(demo_run / "outputs")
     lock_before = (demo_run / "dvc.lock").read_text(encoding="utf-8")
     assert "projects@demo" in lock_before
-    status = dvc(demo_run, "status", *DEMO_STAGES)
-    assert "up to date" in status.stdout.lower() or status.stdout.strip() == "", status.stdout
-    again = dvc(demo_run, "repro", *DEMO_STAGES)
+    assert demo_changes(demo_run) == {}
+    again = dvc(demo_run, "repro", "--glob", "*@demo")
     assert "didn't change" in again.stdout.lower() or "up to date" in again.stdout.lower(), again.stdout
     assert digest_tree(demo_run / "outputs") == before
     assert (demo_run / "dvc.lock").read_text(encoding="utf-8") == lock_before
@@ -114,8 +118,7 @@ def test_a_cli_change_makes_no_stage_stale(demo_run):
     kept = cli.read_bytes()
     try:
         cli.write_bytes(kept + b"\n\ndef cmd_new_command(args) -> int:\n    return 0\n")
-        status = dvc(demo_run, "status", *DEMO_STAGES)
-        assert "up to date" in status.stdout.lower() or status.stdout.strip() == "", status.stdout
+        assert demo_changes(demo_run) == {}
     finally:
         cli.write_bytes(kept)
 
@@ -174,11 +177,11 @@ def test_threshold_change_reruns_only_downstream(demo_run, tmp_path):
     before = digest_tree(root / "outputs" / "demo" / "projects")
     config = root / "inputs" / "demo" / "edition.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("      max: 105\n", "      max: 120\n"), encoding="utf-8")
-    status = dvc(root, "status", *DEMO_STAGES).stdout
-    assert "eligibility@demo:" in status and "projects@demo:" not in status
+    status = demo_changes(root)
+    assert "eligibility@demo" in status and "projects@demo" not in status, status
     metrics_before = json.loads((root / "outputs" / "demo" / "eligibility" / "metrics.json").read_text(encoding="utf-8"))
     running = re.compile(r"Running stage '([^']+)'")
-    plan = running.findall(dvc(root, "repro", "--dry", *DEMO_STAGES).stdout)  # what `stagesco run` would run: DVC's own plan
+    plan = running.findall(dvc(root, "repro", "--dry", "--glob", "*@demo").stdout)  # what `stagesco run` would run: DVC's own plan
     assert "eligibility@demo" in plan and "projects@demo" not in plan, plan  # (later ones follow if its outputs change)
     ran = running.findall(dvc(root, "repro", "commission@demo").stdout)  # two of them for real: 20 and 30
     assert ran == ["eligibility@demo", "commission@demo"], ran
