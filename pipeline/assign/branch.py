@@ -252,7 +252,7 @@ def _branch_and_bound(model: _FlowModel, levels: list, draw_index: int | None, d
             # bound the optimum), else the root is solved whole
             bound, flow = partial
             stopped = _Node(bound, flow, model.lo, model.cap, {}, len(bound))
-            best = dive(model, stopped, levels, draw_index, deadline, lambda decided, parent: _STOPPED, True, grace)
+            best = dive(model, stopped, levels, draw_index, deadline, lambda decided, parent: _STOPPED, grace=grace)
             if best is not None:
                 same = best.vector[:len(bound)] == bound and len(bound) < len(levels)
                 # (same values on the levels solved: nothing bounds the next rank level yet)

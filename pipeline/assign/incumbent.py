@@ -36,15 +36,15 @@ Evaluate = Callable[[dict[int, bool], "_Node | None"], object]  # see dive
 
 
 def dive(model: _FlowModel, root: _Node, levels: list, draw_index: int | None, deadline: float,
-         evaluate: Evaluate, fresh: bool = False, grace: float = 0.0) -> _Node | None:
+         evaluate: Evaluate, grace: float = 0.0) -> _Node | None:
     """A feasible leaf (every opened project within its minimums) near the root's relaxation, improved while
     time remains; None when none is found (the search then goes on without an incumbent).
 
     ``evaluate(decisions, parent)``: the relaxation of the root's child with these decisions, as the search
     computes it (a node, None when infeasible, or :data:`pipeline.assign.lexflow._STOPPED`), warm-started from
-    ``parent`` (a node with fewer decisions; None: the root). ``fresh``: ``root.flow`` is
-    any relaxed flow, not an optimal one (a root stopped by the time limit): the guided rounds then run on the
-    weighted min-cost flow (:func:`_guided`) instead of the root's levels (:func:`_lex_guided`). ``grace``:
+    ``parent`` (a node with fewer decisions; None: the root). A root without its levels' potentials (one stopped
+    by the time limit, whose flow is any relaxed flow) is guided on the weighted min-cost flow (:func:`_guided`)
+    instead of its levels (:func:`_lex_guided`). ``grace``:
     seconds past ``deadline`` granted to the guided rounds (at 100 000 learners of the minimums family the
     instant repair leaves 21 learners unranked, the guided rounds none)."""
     best = None
@@ -54,7 +54,7 @@ def dive(model: _FlowModel, root: _Node, levels: list, draw_index: int | None, d
     if best is not None and perf_counter() > deadline + grace:
         return _polish(model, best, deadline, evaluate)
     until = deadline + grace if best is not None else None
-    if not fresh and root.prices is not None:
+    if root.prices is not None:
         guided = _lex_guided(model, root, levels, draw_index, until, evaluate)
         if guided is not None:
             return guided if best is None or guided.vector < best.vector else best
@@ -86,14 +86,12 @@ def _lex_guided(model: _FlowModel, root: _Node, levels: list, draw_index: int | 
         if deadline is not None and 2 * perf_counter() - started > deadline:
             return _repaired(model, node, decisions, levels, draw_index)
         started = perf_counter()
-        lo, cap = model.bounds(decisions)
-        cost, prices = _level_prices(model, node, levels, lo, cap)
-        choice = _choose(model, node.flow, lo, cap, cost, prices, broken)
-        for opened in (choice, {i: False for i in broken}):
+        plan = _plan(model, node, decisions, levels, broken)
+        for opened in (plan[-1], {i: False for i in broken}):
             trial = {**decisions, **opened}
             child = evaluate(trial, None if node is root else node)
             if child is _STOPPED:
-                return _repaired(model, node, decisions, levels, draw_index)
+                return _repaired(model, node, decisions, levels, draw_index, plan)
             if isinstance(child, _Node):
                 node, decisions = child, trial
                 break
@@ -101,18 +99,24 @@ def _lex_guided(model: _FlowModel, root: _Node, levels: list, draw_index: int | 
             return None
 
 
+def _plan(model: _FlowModel, node: _Node, decisions: dict[int, bool], levels: list, broken: list[int]) -> tuple:
+    """A round's decisions for the node's projects below their minimum (``broken``), with what they were computed
+    from: (lo, cap, cost, prices, broken, choice)."""
+    lo, cap = model.bounds(decisions)
+    cost, prices = _level_prices(model, node, levels, lo, cap)
+    return lo, cap, cost, prices, broken, _choose(model, node.flow, lo, cap, cost, prices, broken)
+
+
 def _repaired(model: _FlowModel, node: _Node, decisions: dict[int, bool], levels: list,
-              draw_index: int | None) -> _Node | None:
+              draw_index: int | None, plan: tuple | None = None) -> _Node | None:
     """The leaf made from a node of the guided rounds when time is short: each project still below its minimum
     is emptied or filled as :func:`_choose` says, one learner at a time along a shortest path of the residual
     graph (:func:`_reroute`); :func:`_repair` then closes whatever is left. None for the root (the caller has
-    it)."""
+    it). ``plan``: the round's :func:`_plan` for this node when the caller has it."""
     if not decisions:
         return None
-    lo, cap = model.bounds(decisions)
-    broken = model.violations(node.flow, decisions)
-    cost, prices = _level_prices(model, node, levels, lo, cap)
-    choice = _choose(model, node.flow, lo, cap, cost, prices, broken)
+    lo, cap, cost, prices, broken, choice = plan or _plan(model, node, decisions, levels,
+                                                          model.violations(node.flow, decisions))
     flow = node.flow.copy()
     for p in broken:
         flow = _reroute(model, flow, lo, cap, cost, prices, p, choice[p])

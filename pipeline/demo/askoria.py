@@ -20,10 +20,9 @@ import pandas as pd
 
 from ..contract.config import Edition
 from ..io import tracks as track_words
-from ..stages import applications, assignment, conventions, eligibility, projects, signatures
-from ..stages import commission as commission_stage
+from ..stages import applications, assignment, conventions, eligibility, signatures
 from . import adjustments, followup, moodle_formats
-from .commission import decision_workbook, workspace
+from .commission import decide, decision_workbook, workspace
 from .files import columns, fill_row, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .formats import _csv_bytes
 from .learners import FIRST, LAST, choice_label
@@ -273,11 +272,7 @@ def filled_tracking(edition: Edition, retained: pd.DataFrame, placed: pd.DataFra
 def askoria_files(root: Path) -> dict[str, bytes]:
     """``{file name in inputs/demo-askoria/: bytes}`` of every generated input."""
     files = {"offres_google_forms.csv": forms_export(offer_records())}
-    with workspace(root, files, EDITION) as edition:
-        checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
-        files["decisions_commission.xlsx"] = filled_decisions(edition, checked)
-    with workspace(root, files, EDITION) as edition:
-        decided = commission_stage.ingest(edition, checked.projects)
+    checked, decided = decide(root, files, EDITION, filled_decisions)
     catalogue = applications.as_catalogue(decided.retained)
     learners = cohort(catalogue)
     files["promotion.csv"] = roster_export(learners)

@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 
-from ..stages import assignment, commission as commission_stage, conventions, eligibility, placements, projects
+from ..stages import assignment, conventions, placements
 from ..stages import signatures
-from .commission import decision_workbook, workspace
+from .commission import decide, decision_workbook, workspace
 from .files import fill_row, folder_readme, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .partners import FIRST, LAST, _ascii
 
@@ -212,15 +212,12 @@ def demo_files(root: Path) -> dict[str, bytes]:
     files = {"definitions_stage.csv": google_forms_csv(offers), "promotion.csv": roster_csv(people),
              "placements.csv": placements_csv(people, offers),
              "cle_pseudonymes.txt": synthetic_key(EDITION)}
-    with workspace(root, files, EDITION) as edition:
-        checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
-        files["decisions_commission.xlsx"] = filled_decisions(edition, checked)
+    checked, decided = decide(root, files, EDITION, filled_decisions)
     # The coordinator's one adjustment: a learner kept out of a structure where they volunteer.
     codes = dict(zip(checked.projects["structure_name"], checked.projects["project_code"]))
     files["ajustements.csv"] = excel_fr_csv(["Identifiant apprenant", "Code projet", "Type", "Motif"], [
         [people[0]["learner_id"], codes[HOSTS[2][0]], "exclure", "bénévole dans cette structure (conflit d'intérêts)"]])
     with workspace(root, files, EDITION) as edition:
-        decided = commission_stage.ingest(edition, checked.projects)
         result = placements.ingest(edition, decided.retained)
         placed = assignment.run(edition, decided.retained, result.roster, result.preferences).table
         files["suivi/suivi_conventions.xlsx"] = filled_tracking(edition, decided.retained,

@@ -11,11 +11,13 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from ..io import tracks as track_words
 from ..contract.config import Edition
+from ..stages import commission as commission_stage
 from ..stages import eligibility, projects
 from ..stages.commission import header_labels
 from ..stages.eligibility_report import decision_sheets
@@ -45,6 +47,17 @@ def workspace(root: Path, files: dict[str, bytes], edition: str = "demo"):
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
         yield Edition.load(edition, work)
+
+
+def decide(root: Path, files: dict[str, bytes], edition: str, fill: Callable) -> tuple:
+    """A generated campaign's commission: its offers checked (stages 10–20), the decision workbook filled by
+    ``fill(edition, checked)`` and added to ``files``, then read back by stage 30. Returns (checked, decided)."""
+    with workspace(root, files, edition) as work:
+        checked = eligibility.evaluate(work, projects.ingest(work).projects)
+        files["decisions_commission.xlsx"] = fill(work, checked)
+    with workspace(root, files, edition) as work:
+        decided = commission_stage.ingest(work, checked.projects)
+    return checked, decided
 
 
 def eligibility_for(root: Path, depot: bytes) -> tuple[Edition, eligibility.EligibilityResult]:

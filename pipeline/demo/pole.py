@@ -33,11 +33,10 @@ from pathlib import Path
 
 
 from ..contract.config import Edition
-from ..stages import applications, eligibility, projects
-from ..stages import commission as commission_stage
+from ..stages import applications
 from . import make_convention_template, moodle_formats, pole_actions
 from .askoria import tracks_open_label
-from .commission import decision_workbook, workspace
+from .commission import decide, decision_workbook
 from .files import fill_row, folder_readme, synthetic_key, workbook_bytes, write_files
 from .formats import WEBFORM_META, _csv_bytes
 from .learners import FIRST, LAST, choice_label
@@ -290,11 +289,7 @@ def pole_files(root: Path) -> dict[str, bytes]:
     rng = random.Random(SEED)
     files = {"offres_framaforms.tsv": webform_export(offer_records(rng)), "bassins.csv": basins_csv(),
              "etablissements.csv": schools_csv(), "convention_pole.docx": make_convention_template.build(pole=True)}
-    with workspace(root, files, EDITION) as edition:
-        checked = eligibility.evaluate(edition, projects.ingest(edition).projects)
-        files["decisions_commission.xlsx"] = filled_decisions(edition, checked)
-    with workspace(root, files, EDITION) as edition:
-        decided = commission_stage.ingest(edition, checked.projects)
+    checked, decided = decide(root, files, EDITION, filled_decisions)
     catalogue = applications.as_catalogue(decided.retained)
     basin_of = dict(zip(decided.retained["project_code"], decided.retained["basin"]))
     people = pupils(rng)

@@ -150,9 +150,8 @@ def ingest(edition: Edition, catalogue: pd.DataFrame, known_projects: pd.DataFra
     result.roster_raw = roster_raw
     result.names = names
     stop_mass_rejection(result, edition.params.data.get("mass_rejection") or {}, path.name)
-    allow_unplaced = bool((edition.config.get("applications") or {}).get("allow_unplaced", False))
     result.notes += capacity.check(result.roster, as_catalogue(catalogue), result.preferences, result.tracks,
-                                   allow_unplaced=allow_unplaced)
+                                   allow_unplaced=allow_unplaced(edition))
     return result
 
 
@@ -165,6 +164,11 @@ def same_basin(edition: Edition) -> bool:
                           file=f"inputs/{edition.name}/{EDITION_FILE}",
                           hint="Déclarez editions.<édition>.files.basins et .schools dans params.yaml, ou retirez same_basin")
     return wanted
+
+
+def allow_unplaced(edition: Edition) -> bool:
+    """``applications.allow_unplaced`` of edition.yaml: fewer places than pupils, some may stay without one."""
+    return bool((edition.config.get(TABLE) or {}).get("allow_unplaced", False))
 
 
 def stop_mass_rejection(result: ApplicationsResult, rule: dict, file: str) -> None:

@@ -22,7 +22,7 @@ from ..io import fr
 from ..io.mapping import checked_mapping, column_values, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
-from . import pole
+from . import applications, pole
 from .eligibility import as_list
 from schemas.fields import field_meta
 
@@ -96,7 +96,9 @@ def settings(edition: Edition) -> dict:
             "ranks": int((edition.config.get("applications") or {}).get("ranks_asked", 5)),
             "employer_rule": employer_rule(edition),
             # fewer places than pupils (a pôle de stages): place as many as possible, list the others
-            "allow_unplaced": bool((edition.config.get("applications") or {}).get("allow_unplaced", False))}
+            "allow_unplaced": applications.allow_unplaced(edition),
+            # a pôle de stages: no pupil leaves their school's basin (stage 40 gave each pupil its basin)
+            "same_basin": applications.same_basin(edition)}
 
 
 def employer_rule(edition: Edition) -> str:
@@ -271,12 +273,6 @@ def employer_fixed_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[P
     return pairs
 
 
-def same_basin(roster: pd.DataFrame, retained: pd.DataFrame) -> bool:
-    """Whether learners and projects carry a basin (stage 40 gives one to each pupil of a pôle de stages whose
-    edition sets ``applications.same_basin``)."""
-    return "basin" in roster.columns and "basin" in retained.columns
-
-
 def basin_pairs(roster: pd.DataFrame, retained: pd.DataFrame) -> list[Pair]:
     """Every (learner, project of another basin) pair, forbidden."""
     return [Pair(learner, project, f"{OTHER_BASIN} ({basin})")
@@ -302,7 +298,7 @@ def build_instance(edition: Edition, retained: pd.DataFrame, roster: pd.DataFram
     elif cfg["employer_rule"] == "fix":  # the commission's own fixed pair of a learner comes first
         decided = {p.learner for p in fixed}
         fixed += tuple(p for p in employer_fixed_pairs(roster, retained) if p.learner not in decided)
-    if same_basin(roster, retained):  # a pôle de stages: no pupil leaves their school's basin
+    if cfg.get("same_basin"):  # a pôle de stages: no pupil leaves their school's basin
         forbidden += basin_pairs(roster, retained)
     fixed = tuple(p for p in fixed if p.learner not in gone)
     forbidden = [p for p in forbidden if p.learner not in gone]

@@ -395,12 +395,10 @@ def context(gx):
 
 def _allowed(edition: Edition, path: str) -> bool:
     """Whether the edition's setting ``path`` (``applications.allow_unplaced``) is set and true."""
-    value: Any = edition.config
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return False
-        value = value.get(part)
-    return value is True
+    try:
+        return _lookup(edition.config, path, "") is True
+    except ConfigError:
+        return False
 
 
 def applicable(suite: Suite, edition: Edition, skipped: list[Skipped] | None = None) -> list[tuple[ExpectationSpec, dict]]:

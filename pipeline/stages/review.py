@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +42,11 @@ class Review:
         if self.pole is not None:
             out[POLE] = self.pole
         return out
+
+    @cached_property
+    def names(self) -> dict[str, dict[str, str]]:
+        """A pôle's school and basin names (:func:`pole.territory_names`), read once."""
+        return pole.territory_names(self.edition)
 
     @property
     def spec(self) -> dict:
@@ -220,8 +226,7 @@ def breakdown(review: Review, key: str, *, rendered: bool = True, part: str | No
         categories.sort(key=lambda c: (c == UNRANKED, int(c) if c.isdigit() else 0))
     elif spec.get("order") != "edition":
         categories.sort()
-    territory = next((v for k, v in pole.territory_names(review.edition).items() if key.endswith(f"_by_{k}")), {}) \
-        if key.endswith(("_by_school", "_by_basin")) else {}
+    territory = next((v for k, v in review.names.items() if key.endswith(f"_by_{k}")), {})
     rows = []
     for category in categories:
         ranked = key == "rank_profile" and category.isdigit()

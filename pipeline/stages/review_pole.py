@@ -27,8 +27,8 @@ from ..io import fr
 from ..io.normalise import fold
 from . import actions as actions_register
 from . import pole, sites
+from .review import POLE  # the key of the pôle's figures in the review's metrics and history records
 
-PART = "pole"  # the key of the pôle's figures in the review's metrics and in history records
 SCHOOL, BASIN, SECTOR = "school", "basin", "sector"  # optional columns, read when an edition has them
 NAMED = {SCHOOL: ("school_name", SCHOOL), BASIN: ("basin_name", BASIN)}  # a name when there is one, else the code
 
@@ -46,7 +46,7 @@ def has_data(edition: Edition, roster: pd.DataFrame, assignment: pd.DataFrame) -
 
 def earlier_partner_keys(earlier: list[dict]) -> set[str] | None:
     """The partners of the earlier editions (union of their records' keys); None when no earlier record keeps them."""
-    kept = [set((r.get(PART) or {}).get("partner_keys") or ()) for r in earlier if "partner_keys" in (r.get(PART) or {})]
+    kept = [set((r.get(POLE) or {}).get("partner_keys") or ()) for r in earlier if "partner_keys" in (r.get(POLE) or {})]
     return set().union(*kept) if kept else None
 
 
