@@ -30,6 +30,18 @@ def checks_of(meta: FieldMeta) -> list[pa.Check]:
     return checks
 
 
+def bound_problem(meta: FieldMeta, value) -> str | None:
+    """The French reason why ``value`` is outside the field's ``min``/``max`` (None when it is within, or absent),
+    in the words of the pandera checks above, for a stage that checks its values one row at a time."""
+    if value is None:
+        return None
+    if meta.min is not None and value < meta.min:
+        return meta.message or f"{meta.label} : minimum {meta.min}"
+    if meta.max is not None and value > meta.max:
+        return meta.message or f"{meta.label} : maximum {meta.max}"
+    return None
+
+
 def field(name: str):
     """A pandera ``Field`` for ``name``: nullability, title and description from the metadata."""
     meta = field_meta(name)

@@ -112,6 +112,24 @@ def test_a_pupil_is_a_minor_until_the_day_of_their_birthday_of_majority():
     assert not pole.is_minor(pd.NaT, date(2026, 1, 1), 18)
 
 
+def test_the_age_of_majority_comes_from_the_edition_else_from_params_and_an_implausible_one_is_refused():
+    from types import SimpleNamespace
+
+    from pipeline.contract.config import Params
+
+    params = Params.load(Path(__file__).resolve().parents[1])
+
+    def edition(conventions):
+        return SimpleNamespace(name="x", config={"conventions": conventions}, params=params)
+
+    assert pole.age_of_majority(edition({})) == params.data["conventions"]["age_of_majority"] == 18
+    assert pole.age_of_majority(edition({"age_of_majority": 16})) == 16
+    for wrong in (7, "18", True, 30):
+        with pytest.raises(ConfigError) as error:
+            pole.age_of_majority(edition({"age_of_majority": wrong}))
+        assert "conventions.age_of_majority" in str(error.value) and "entre 10 et 25" in error.value.hint
+
+
 def test_each_school_signs_its_own_convention_and_a_template_without_guardians_is_refused():
     conventions = pd.DataFrame({"project_code": ["P1", "P2"], "convention_id": ["P1", "P2"]})
     assignment = pd.DataFrame({"learner_id": ["a", "b", "c"], "project_code": ["P1", "P1", "P2"],

@@ -232,12 +232,20 @@ def nearest(n_nodes: int, r_tail, r_head, reduced, ends, offset, reverse: bool =
     return np.where(step >= 0, step + base, UNREACHABLE)
 
 
+def residual(tail, head, lo, cap, flow, among: np.ndarray | None = None):
+    """The residual arcs of ``flow`` within (lo, cap), forward ones first (``among``: of those arcs only, sorted):
+    for each, the arc it comes from, its direction (+1 forward, -1 backward), its tail and its head."""
+    arcs = np.arange(tail.size) if among is None else among
+    up = arcs[flow[arcs] < cap[arcs]]
+    down = arcs[flow[arcs] > lo[arcs]]
+    return (np.concatenate([up, down]), np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)]),
+            np.concatenate([tail[up], head[down]]), np.concatenate([head[up], tail[down]]))
+
+
 def _residual(tail, head, lo, cap, flow, cost):
     """Residual arcs as (tail, head, cost)."""
-    up = np.flatnonzero(flow < cap)
-    down = np.flatnonzero(flow > lo)
-    return (np.concatenate([tail[up], head[down]]), np.concatenate([head[up], tail[down]]),
-            np.concatenate([cost[up], -cost[down]]))
+    arcs, sign, r_tail, r_head = residual(tail, head, lo, cap, flow)
+    return r_tail, r_head, sign * cost[arcs]
 
 
 def potentials(n_nodes: int, tail, head, lo, cap, flow, cost, max_rounds: int = 2_000) -> np.ndarray:

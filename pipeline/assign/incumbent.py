@@ -134,25 +134,18 @@ def _reroute(model: _FlowModel, flow: np.ndarray, lo: np.ndarray, cap: np.ndarra
     or, with ``fill``, brought up to its minimum (learners taken from projects above theirs), one learner at a
     time along the cheapest path of the residual graph (reduced costs under ``prices``, negative ones as 0);
     unchanged when some learner has no such path."""
-    n, t, h = model.n_nodes, model.tail, model.head
+    n, t = model.n_nodes, model.tail
     minimum = np.array([q.min_size for q in model.net.instance.projects], np.int64)
     size_arc = np.array(model.size_arc, np.int64)
     node = t[size_arc]
     out = flow.copy()
-    inner = np.flatnonzero((t != model.sink) & (h != model.sink))
     while True:
         size = out[size_arc]
         if (fill and size[p] >= minimum[p]) or (not fill and not size[p]):
             return out
         ok = (size > 0) & (size >= minimum) & (np.arange(size.size) != p)
         ends = np.flatnonzero(ok & (size > minimum) if fill else ok & (size < cap[size_arc]))
-        up = inner[out[inner] < cap[inner]]
-        down = inner[out[inner] > lo[inner]]
-        arcs = np.concatenate([up, down])
-        sign = np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
-        r_tail = np.where(sign > 0, t[arcs], h[arcs])
-        r_head = np.where(sign > 0, h[arcs], t[arcs])
-        reduced = np.maximum(sign * cost[arcs] + prices[r_tail] - prices[r_head], 0)
+        arcs, sign, r_tail, r_head, reduced = _reduced_residual(model, out, lo, cap, cost, prices)
         graph = fl._hop_graph(n, r_tail, r_head, reduced)
         if fill:
             graph = graph.T.tocsr()
@@ -173,6 +166,17 @@ def _reroute(model: _FlowModel, flow: np.ndarray, lo: np.ndarray, cap: np.ndarra
             out[arcs[k]] += sign[k]
         out[size_arc[end]] += -1 if fill else 1
         out[size_arc[p]] += 1 if fill else -1
+
+
+def _reduced_residual(model: _FlowModel, flow: np.ndarray, lo: np.ndarray, cap: np.ndarray, cost: np.ndarray,
+                      prices: np.ndarray):
+    """The residual arcs of ``flow`` between the learners and the projects (none to or from the sink), as
+    :func:`pipeline.assign.flow.residual` gives them, and their reduced costs under ``prices`` (negative ones as
+    0)."""
+    t, h = model.tail, model.head
+    inner = np.flatnonzero((t != model.sink) & (h != model.sink))
+    arcs, sign, r_tail, r_head = fl.residual(t, h, lo, cap, flow, inner)
+    return arcs, sign, r_tail, r_head, np.maximum(sign * cost[arcs] + prices[r_tail] - prices[r_head], 0)
 
 
 def _level_prices(model: _FlowModel, node: _Node, levels: list, lo: np.ndarray,
@@ -257,13 +261,8 @@ def _choose(model: _FlowModel, flow: np.ndarray, lo: np.ndarray, cap: np.ndarray
     """For each of ``broken`` (projects below their minimum in ``flow``, within (lo, cap)): True to open it, False
     to close it (see :func:`_guided`). ``prices``: node potentials that keep the reduced costs of ``cost`` about
     non-negative on the residual arcs (any negative one counts as 0)."""
-    n, t, h = model.n_nodes, model.tail, model.head
-    inner = (t != model.sink) & (h != model.sink)
-    up = np.flatnonzero((flow < cap) & inner)
-    down = np.flatnonzero((flow > lo) & inner)
-    r_tail = np.concatenate([t[up], h[down]])
-    r_head = np.concatenate([h[up], t[down]])
-    reduced = np.maximum(np.concatenate([cost[up], -cost[down]]) + prices[r_tail] - prices[r_head], 0)
+    n, t = model.n_nodes, model.tail
+    _, _, r_tail, r_head, reduced = _reduced_residual(model, flow, lo, cap, cost, prices)
     size_arc = np.array(model.size_arc, np.int64)
     size, room = flow[size_arc], cap[size_arc] - flow[size_arc]
     minimum = np.array([p.min_size for p in model.net.instance.projects], np.int64)

@@ -25,7 +25,7 @@ from . import adjustments, followup, moodle_formats
 from .commission import decide, decision_workbook, workspace
 from .files import columns, fill_row, opened_workbook, synthetic_key, workbook_bytes, write_files
 from .formats import _csv_bytes
-from .learners import FIRST, LAST, choice_label
+from .learners import FIRST, LAST, _handle, choice_label
 
 EDITION = "demo-askoria"
 SEED = 2026
@@ -105,13 +105,6 @@ OFFERS = [
     ("Accueil de jour Estuaire", "essms", "44000", "Nantes", "Accueil de jour de personnes sans domicile",
      ["ES", "ASS"], (1, 2), 280, ("2026-01-05", "2026-03-27"), ["DC1"], {}),
 ]
-
-
-def _handle(text: str) -> str:
-    import unicodedata
-
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-    return "".join(c for c in text.replace(" ", "-") if c.isalnum() or c == "-")
 
 
 def offer_records(seed: int = SEED) -> list[dict]:

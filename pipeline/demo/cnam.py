@@ -28,6 +28,7 @@ from ..stages import assignment, conventions, placements
 from ..stages import signatures
 from .commission import decide, decision_workbook, workspace
 from .files import fill_row, folder_readme, opened_workbook, synthetic_key, workbook_bytes, write_files
+from .formats import excel_fr
 from .partners import FIRST, LAST, _ascii
 
 EDITION = "demo-cnam"
@@ -109,15 +110,6 @@ def google_forms_csv(records: list[dict]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def excel_fr_csv(header: list[str], rows: list[list[str]]) -> bytes:
-    """An Excel (French) re-save: ``;``, Windows-1252, CRLF."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("cp1252")
-
-
 def learners(rng: random.Random) -> list[dict]:
     """The cohort: one learner per offer, the last ``EMPLOYED`` employed by their host, plus one exempted."""
     people, used = [], set()
@@ -141,7 +133,7 @@ def learners(rng: random.Random) -> list[dict]:
 def roster_csv(people: list[dict]) -> bytes:
     header = ["Nom", "Prénom", "N° auditeur", "Courriel", "Formation", "Employeur actuel",
               "Expérience professionnelle dans l'insertion (années)"]
-    return excel_fr_csv(header, [[p["last_name"], p["first_name"], p["learner_id"], p["email"],
+    return excel_fr(header, [[p["last_name"], p["first_name"], p["learner_id"], p["email"],
                                   "Licence professionnelle intervention sociale", p["employer"], p["experience"]]
                                  for p in people])
 
@@ -164,7 +156,7 @@ def placements_csv(people: list[dict], records: list[dict]) -> bytes:
     twice = list(rows[1])
     twice[3] = HOSTS[2][0]  # the same learner declared a second time, in another structure: rejected
     rows.insert(4, twice)
-    return excel_fr_csv(header, rows)
+    return excel_fr(header, rows)
 
 
 def filled_decisions(edition, result) -> bytes:
@@ -215,7 +207,7 @@ def demo_files(root: Path) -> dict[str, bytes]:
     checked, decided = decide(root, files, EDITION, filled_decisions)
     # The coordinator's one adjustment: a learner kept out of a structure where they volunteer.
     codes = dict(zip(checked.projects["structure_name"], checked.projects["project_code"]))
-    files["ajustements.csv"] = excel_fr_csv(["Identifiant apprenant", "Code projet", "Type", "Motif"], [
+    files["ajustements.csv"] = excel_fr(["Identifiant apprenant", "Code projet", "Type", "Motif"], [
         [people[0]["learner_id"], codes[HOSTS[2][0]], "exclure", "bénévole dans cette structure (conflit d'intérêts)"]])
     with workspace(root, files, EDITION) as edition:
         result = placements.ingest(edition, decided.retained)

@@ -82,6 +82,8 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
     every_track = track_words.phrase(edition.tracks)
     hours_cap = int(edition.section("eligibility")["rules"]["hours"]["max"])
     facts = result.projects.set_index("project_code")
+    hard = result.results[(result.results["kind"] == "hard") & (result.results["outcome"] == eligibility.FAIL)]
+    failed = hard.groupby("project_code")["rule_id"].agg(frozenset)
     eligible_seen = review_seen = not_eligible_seen = retained = 0
     for r in range(2, sheet.max_row + 1):
         code = sheet.cell(r, col["project_code"]).value
@@ -101,7 +103,7 @@ def filled_workbook(root: Path, depot: bytes) -> bytes:
                 decision, motivation = decisions["not_retained"], "Le partenaire n'a pas pu préciser son projet à temps."
             review_seen += 1
         else:
-            if "120 h" in (row["status_reasons"] or ""):  # retained on the hours agreed with its partner
+            if failed.get(code) == {"hours"}:  # too many hours only: retained on the hours agreed with its partner
                 motivation = f"Le partenaire accepte de ramener le projet à {hours_cap} heures ; la commission le retient."
                 agreed = {"decided_hours": hours_cap}
             else:

@@ -118,6 +118,11 @@ LIMESURVEY_MAPPING = {
 
 
 # --- Excel (French) re-save: ';', Windows-1252, CRLF, decimal comma, dates 15/07/2025 14:32 -------------
+def excel_fr(header: list[str], rows: list[list[str]]) -> bytes:
+    """A table as Excel (French) re-saves it: ``;``, Windows-1252, CRLF."""
+    return _csv_bytes(header, rows, delimiter=";", quoting=csv.QUOTE_MINIMAL, line_end="\r\n", encoding="cp1252")
+
+
 def excel_fr_export(records: list[dict]) -> bytes:
     header, rows = limesurvey_table(records, iso_dates=False)
     rows = [[v.replace("\n", "\r\n") for v in row] for row in rows]

@@ -38,7 +38,7 @@ from . import make_convention_template, moodle_formats, pole_actions
 from .askoria import tracks_open_label
 from .commission import decide, decision_workbook
 from .files import fill_row, folder_readme, synthetic_key, workbook_bytes, write_files
-from .formats import WEBFORM_META, _csv_bytes
+from .formats import WEBFORM_META, _csv_bytes, excel_fr
 from .learners import FIRST, LAST, choice_label
 
 EDITION = "demo-pole"
@@ -192,11 +192,6 @@ def webform_export(records: list[dict]) -> bytes:
         row += [("X" if code in r[name] else "") if code else str(r[name]) for name, code, _ in columns]
         rows.append(row)
     return _csv_bytes([row1, row2, row3], rows, delimiter="\t", quoting=csv.QUOTE_ALL, line_end="\n", encoding="utf-8")
-
-
-def excel_fr(header: list[str], rows: list[list[str]]) -> bytes:
-    """An Excel (French) re-save: ``;``, Windows-1252, CRLF."""
-    return _csv_bytes(header, rows, delimiter=";", quoting=csv.QUOTE_MINIMAL, line_end="\r\n", encoding="cp1252")
 
 
 def basins_csv() -> bytes:

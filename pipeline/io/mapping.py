@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from ..contract.config import MAPPING_FILE, parse_yaml
 from ..contract.errors import ConfigError
 from .normalise import fold
-from .readers import RawTable
-from ..contract.config import parse_yaml
+from .readers import RawTable, read_table
 
 
 @dataclass
@@ -253,3 +253,20 @@ def checked_mapping(edition) -> dict:
 
     extras = {table: set(extra_fields(edition, table)) for table in TABLES}
     return load_mapping(edition.mapping, f"inputs/{edition.name}/mapping.yaml", extras)
+
+
+def read_mapped(edition, key: str, columns: str | None = None,
+                hint: str = "Copiez-la depuis l'édition démo et adaptez les libellés") -> tuple[dict, RawTable]:
+    """The input ``key`` of the edition read through its mapping section: the checked section and the file read
+    with the section's ``source`` settings (header rows, delimiter) and the edition's limits. ``columns``: what
+    the section describes, for the French error raised when the mapping has no such section (None: an empty
+    section is allowed)."""
+    section = checked_mapping(edition).get(key) or {}
+    if not section and columns is not None:
+        raise ConfigError(f"Section « {key} » absente de la correspondance ({columns})",
+                          file=f"inputs/{edition.name}/{MAPPING_FILE}", hint=hint)
+    source = section.get("source") or {}
+    path = edition.input_path(key)
+    raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
+                     limits=edition.params.data.get("limits"), display_name=path.name)
+    return section, raw

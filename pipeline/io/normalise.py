@@ -48,10 +48,14 @@ def _digits(text: str) -> str:
     return text
 
 
-def parse_integer(raw: str) -> Result:
+def parse_integer(raw: str, *, signed: bool = False) -> Result:
+    """``12``, ``1 200``, ``12,0`` → int; with ``signed``, a leading minus (``-3``, ``−3``) too."""
     text = _digits(str(raw or ""))
     if not text:
         return None, None
+    if signed and text[:1] in ("-", "\u2212"):
+        value, reason = parse_integer(text[1:])
+        return (None, f"« {raw} » n'est pas un nombre entier") if reason or value is None else (-value, None)
     match = _NUMBER.match(text)
     if match and (match.group(2) is None or set(match.group(2)) == {"0"}):
         return int(match.group(1)), None

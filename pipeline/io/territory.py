@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..contract.config import MAPPING_FILE
-from ..contract.errors import ConfigError, StagescoError
+from ..contract.errors import StagescoError
 from . import fr
-from .mapping import checked_mapping, column_values, resolve
+from .mapping import column_values, read_mapped, resolve
 from .normalise import clean_postcode, clean_text, fold
-from .readers import read_table
 
 BASINS = "basins"
 SCHOOLS = "schools"
@@ -82,14 +81,9 @@ def _read(edition, key: str, required: list[str]) -> tuple[str, pd.DataFrame]:
     from schemas.fields import table_fields
 
     mapping_file = f"inputs/{edition.name}/{MAPPING_FILE}"
-    section = checked_mapping(edition).get(key)
-    if not section:
-        raise ConfigError(f"Section « {key} » absente de la correspondance (colonnes du fichier {edition.input_path(key).name})",
-                          file=mapping_file, hint="Copiez-la depuis l'édition demo-pole et adaptez les libellés")
-    source = section.get("source") or {}
     path = edition.input_path(key)
-    raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
+    section, raw = read_mapped(edition, key, f"colonnes du fichier {path.name}",
+                               "Copiez-la depuis l'édition demo-pole et adaptez les libellés")
     sources = resolve(raw, section.get("fields") or {}, required, mapping_file)
     columns = {}
     for meta in table_fields(key):

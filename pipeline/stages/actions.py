@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from schemas.checks import bound_problem
 from schemas.fields import field_meta, table_fields
 
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError
 from ..io import rejections
-from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
+from ..io.mapping import FieldSource, column_values, read_mapped, resolve
 from ..io.normalise import clean_text, parse_choice, parse_datetime, parse_integer, parse_multi
-from ..io.readers import RawTable, read_table
+from ..io.readers import RawTable
 
 SECTION = "actions"  # the mapping.yaml section and the editions.<e>.files key of the register
 KINDS, AGREEMENTS = "action_kinds", "action_agreements"  # edition vocabularies
@@ -69,15 +70,9 @@ def read(edition: Edition) -> ActionsRegister | None:
     if not edition.has_input(SECTION):
         return None
     mapping_file = f"inputs/{edition.name}/{MAPPING_FILE}"
-    section = checked_mapping(edition).get(SECTION) or {}
-    if not section:
-        raise ConfigError("Section « actions » absente de la correspondance (colonnes du registre des actions)",
-                          file=mapping_file,
-                          hint="Ajoutez actions: {source: …, fields: {action_date: …, action_kind: …, participants: …}}")
+    section, raw = read_mapped(edition, SECTION, "colonnes du registre des actions",
+                               "Ajoutez actions: {source: …, fields: {action_date: …, action_kind: …, participants: …}}")
     source = section.get("source") or {}
-    path = edition.input_path(SECTION)
-    raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
     register = validate(raw, section.get("fields") or {}, vocabulary(edition, KINDS), vocabulary(edition, AGREEMENTS),
                         list(source.get("date_formats") or DATE_FORMATS),
                         list(source.get("list_separators") or SEPARATORS), mapping_file)
@@ -125,12 +120,9 @@ def validate(raw: RawTable, mapping_fields: dict, kinds: dict[str, str], agreeme
         elif kind not in kinds:
             reject("action_kind", "nature d'action inconnue (natures de l'édition : "
                                   + ", ".join(f"« {label} »" for label in kinds.values()) + ")")
-        participants, reason = parse_integer(text["participants"])
-        typed = str(text["participants"] or "").strip()
-        negative = typed[:1] in ("-", "\u2212") and parse_integer(typed[1:])[0] is not None
-        if negative:
-            reject("participants", field_meta("participants").message or "nombre de participants négatif")
-        elif reason:
+        participants, reason = parse_integer(text["participants"], signed=True)
+        reason = reason or bound_problem(field_meta("participants"), participants)
+        if reason:
             reject("participants", reason)
         agreement, _ = parse_choice(text["agreement"], agreement_values)
         if agreement is not None and agreement not in agreements:

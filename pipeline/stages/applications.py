@@ -21,10 +21,10 @@ from schemas.fields import table_fields
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError
 from ..io import fr
-from ..io.mapping import FieldSource, checked_mapping, column_values, resolve
+from ..io.mapping import checked_mapping, column_values, read_mapped, resolve
 from ..io.moodle import MoodleExport, read_moodle_export
 from ..io.normalise import clean_text, fold, parse_choice, parse_datetime
-from ..io.readers import RawTable, read_table
+from ..io.readers import RawTable
 from ..io import rejections, territory
 from ..io.validation import schema_problems
 from . import capacity, pole
@@ -199,17 +199,10 @@ def non_respondent_policy(edition: Edition) -> str:
 # --- The roster ----------------------------------------------------------------------------------------
 def read_roster(edition: Edition) -> tuple[RawTable, pd.DataFrame, pd.DataFrame]:
     """Read and validate the roster through the mapping's ``roster`` section."""
-    mapping_file = f"inputs/{edition.name}/{MAPPING_FILE}"
-    section = checked_mapping(edition).get(ROSTER)
-    if not section:
-        raise ConfigError("Section « roster » absente de la correspondance (colonnes de la liste de la promotion)",
-                          file=mapping_file, hint="Copiez-la depuis l'édition démo et adaptez les libellés")
-    source = section.get("source") or {}
-    path = edition.input_path(ROSTER)
-    raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
-    roster, rejected = parse_roster(raw, section.get("fields") or {}, edition.tracks, mapping_file,
-                                    schools=territory.read_schools(edition), date_formats=source.get("date_formats"))
+    section, raw = read_mapped(edition, ROSTER, "colonnes de la liste de la promotion")
+    roster, rejected = parse_roster(raw, section.get("fields") or {}, edition.tracks,
+                                    f"inputs/{edition.name}/{MAPPING_FILE}", schools=territory.read_schools(edition),
+                                    date_formats=(section.get("source") or {}).get("date_formats"))
     return raw, roster, rejected
 
 

@@ -19,7 +19,7 @@ from ..assign.solver import solve, solve_keep_published
 from ..contract.config import MAPPING_FILE, Edition
 from ..contract.errors import ConfigError, StagescoError
 from ..io import fr
-from ..io.mapping import checked_mapping, column_values, resolve
+from ..io.mapping import column_values, read_mapped, resolve
 from ..io.normalise import clean_text, fold
 from ..io.readers import read_table
 from . import applications, pole
@@ -122,10 +122,7 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
     columns = ["learner_id", "project_code", "kind", "reason", "source_row", *OPTIONAL_FIELDS]
     if not edition.has_input(ADJUSTMENTS):  # an optional input: the report says the assignment follows the applications alone
         return pd.DataFrame(columns=columns)
-    path = edition.input_path(ADJUSTMENTS)
-    section = checked_mapping(edition).get(ADJUSTMENTS) or {}
-    raw = read_table(path, delimiter=str((section.get("source") or {}).get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
+    section, raw = read_mapped(edition, ADJUSTMENTS)
     sources = resolve(raw, section.get("fields") or {}, ["learner_id", "project_code", "adjustment", "reason"],
                       f"inputs/{edition.name}/{MAPPING_FILE}")
     values = {name: column_values(raw, src) for name, src in sources.items()}
@@ -151,7 +148,7 @@ def read_adjustments(edition: Edition, learners: set[str], projects: set[str]) -
         rows.append({"learner_id": learner, "project_code": project, "kind": kind, "reason": reason, "source_row": line,
                      **extra})
     if errors:
-        raise StagescoError("Le fichier d'ajustements contient des erreurs :\n- " + "\n- ".join(errors), file=path.name,
+        raise StagescoError("Le fichier d'ajustements contient des erreurs :\n- " + "\n- ".join(errors), file=raw.file,
                             hint="Corrigez-le et relancez")
     return pd.DataFrame(rows, columns=columns)
 

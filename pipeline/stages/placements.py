@@ -30,9 +30,9 @@ from schemas.fields import table_fields
 from ..contract.config import EDITION_FILE, MAPPING_FILE, Edition
 from ..contract.errors import ConfigError
 from ..io import fr
-from ..io.mapping import checked_mapping, column_values, resolve
+from ..io.mapping import checked_mapping, column_values, read_mapped, resolve
 from ..io.normalise import clean_text, fold, parse_datetime, parse_number
-from ..io.readers import RawTable, read_table
+from ..io.readers import RawTable
 from .applications import (NON_RESPONDENT_COLUMNS, REJECTED_COLUMNS, ROSTER, TABLE, _display, _preferences,
                            as_catalogue, read_roster)
 
@@ -116,15 +116,9 @@ def ingest(edition: Edition, catalogue: pd.DataFrame) -> PlacementsResult:
     """Run the stage in placements mode: roster (with its conditions) and the placements file."""
     roster_raw, roster, rejected = read_roster(edition)
     roster, outcomes = apply_exemptions(edition, roster_raw, roster)
-    section = checked_mapping(edition).get(SECTION) or {}
-    if not section:
-        raise ConfigError("Section « placements » absente de la correspondance (colonnes du fichier des placements)",
-                          file=f"inputs/{edition.name}/{MAPPING_FILE}",
-                          hint="Ajoutez placements: {source: …, fields: {learner_id: …, structure_name: …, start_date: …}}")
+    section, raw = read_mapped(edition, SECTION, "colonnes du fichier des placements",
+                               "Ajoutez placements: {source: …, fields: {learner_id: …, structure_name: …, start_date: …}}")
     source = section.get("source") or {}
-    path = edition.input_path(SECTION)
-    raw = read_table(path, header_rows=int(source.get("header_rows", 1)), delimiter=str(source.get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
     formats = list(source.get("date_formats") or DATE_FORMATS)
     catalogue = as_catalogue_with_structure(catalogue)
     placed, row_rejections = validate(raw, section.get("fields") or {}, roster, outcomes, catalogue, formats,

@@ -4,7 +4,7 @@ What the stages do differently for a pôle, in one place:
 
 * **conventions** (stage 60): each school signs for its own pupils, so an offer hosting pupils of two schools
   has one convention per school (``<code>-<UAI>``), signed by that school's head (the edition's list of
-  schools); a pupil under the age of majority (``conventions.age_of_majority``, 18 by default) on the first day
+  schools); a pupil under the age of majority (``conventions.age_of_majority``, params.yaml's by default) on the first day
   of the convention has their legal representative sign too;
 * **pupils without a placement** (stage 50): when the edition allows it (``applications.allow_unplaced``) there
   may be fewer places than pupils; each unplaced pupil is listed for their school with why (which of their
@@ -27,8 +27,6 @@ from schemas.fields import labels
 
 from ..io import territory
 from ..io.territory import read_schools
-
-DEFAULT_AGE_OF_MAJORITY = 18
 
 
 # --- schools ---------------------------------------------------------------------------------------------
@@ -55,10 +53,16 @@ def per_school(conventions: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFr
 
 
 def age_of_majority(edition: Edition) -> int:
-    value = (edition.config.get("conventions") or {}).get("age_of_majority", DEFAULT_AGE_OF_MAJORITY)
-    if not isinstance(value, int) or not 10 <= value <= 25:
+    """``conventions.age_of_majority`` of edition.yaml, else of params.yaml, checked against params.yaml's
+    ``conventions.plausible_ages``."""
+    defaults = edition.params.data.get("conventions") or {}
+    value = (edition.config.get("conventions") or {}).get("age_of_majority", defaults.get("age_of_majority"))
+    low, high = defaults.get("plausible_ages") or (0, 200)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"Âge de la majorité « {value} » invalide (conventions.age_of_majority)",
-                          file=f"inputs/{edition.name}/edition.yaml", hint="Indiquez un nombre entier d'années, 18 en France")
+                          file=f"inputs/{edition.name}/edition.yaml",
+                          hint=f"Indiquez un nombre entier d'années entre {low} et {high}, "
+                               f"{defaults.get('age_of_majority')} en France")
     return value
 
 

@@ -15,11 +15,11 @@ from schemas.projects import projects_schema
 from ..contract.config import MAPPING_FILE, Edition
 from ..io import fr, rejections, territory
 from ..io.extras import extra_fields
-from ..io.mapping import FieldSource, checked_mapping, column_values, option_values, resolve
+from ..io.mapping import FieldSource, column_values, option_values, read_mapped, resolve
 from ..io.normalise import (clean_postcode, clean_text, day_month_swap, fold, human_format, parse_boolean, parse_choice,
                             parse_datetime, parse_integer, parse_multi, parse_number, postcode_to_departement,
                             swapped_format)
-from ..io.readers import RawTable, read_table
+from ..io.readers import RawTable
 from ..io.validation import schema_problems
 
 TABLE = "projects"
@@ -58,12 +58,8 @@ class ProjectsResult:
 
 def ingest(edition: Edition) -> ProjectsResult:
     """Run the whole stage logic on an edition's partner export."""
-    section = checked_mapping(edition).get(TABLE) or {}
+    section, raw = read_mapped(edition, TABLE)
     source = section.get("source") or {}
-    path = edition.input_path(TABLE)
-    raw = read_table(path, header_rows=int(source.get("header_rows", 1)),
-                     delimiter=str(source.get("delimiter", "auto")),
-                     limits=edition.params.data.get("limits"), display_name=path.name)
     mapped = section.get("fields") or {}
     extras = {name: extra.meta for name, extra in extra_fields(edition, TABLE).items()}
     metas = [m for m in table_fields(TABLE) if m.name not in DERIVED and (not m.when_mapped or m.name in mapped)] \
@@ -85,12 +81,12 @@ def ingest(edition: Edition) -> ProjectsResult:
     )
     per_row = rejected.drop_duplicates(["source_row", "reason"])["reason"]
     rejections.check(per_row, len(raw.rows), edition.params.data.get("mass_rejection") or {}, what="soumissions", feminine=True,
-                     file=path.name, hint="Vérifiez que l'export est celui du formulaire de dépôt de cette édition et "
+                     file=raw.file, hint="Vérifiez que l'export est celui du formulaire de dépôt de cette édition et "
                                           "que la correspondance (mapping.yaml) suit ses libellés")
     basins = territory.read_basins(edition)
     if basins is not None:  # a pôle de stages: each offer's basin, from its commune
         projects.insert(int(projects.columns.get_loc("departement")) + 1, "basin",
-                        territory.basins_of(basins, projects, file=path.name, what="offre de", name_column="structure_name"))
+                        territory.basins_of(basins, projects, file=raw.file, what="offre de", name_column="structure_name"))
     return ProjectsResult(raw=raw, projects=projects, rejected=rejected, superseded=superseded, notes=dates_notes + notes)
 
 
