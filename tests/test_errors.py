@@ -36,3 +36,33 @@ def test_ipython_prints_the_marker_line_for_a_stagesco_error():
                    "raise ConfigError('Colonne introuvable', column='Titre', problems=['a', 'b'])")
     back = StagescoError.from_traceback(shown[-1])
     assert back is not None and back.kind == "ConfigError" and back.problems == ["a", "b"] and back.column == "Titre"
+
+
+def test_a_run_prints_the_points_of_attention_of_each_stage_it_ran(tmp_path):
+    """What a stage's warnings.json says reaches the terminal: the count, the first few, where to read the rest."""
+    import json
+
+    from pipeline.contract.runner import SHOWN_WARNINGS, warning_lines
+
+    assert warning_lines(tmp_path, "outputs/x/projects/report.html") == []  # no file: nothing to say
+    (tmp_path / "warnings.json").write_text("[]", encoding="utf-8")
+    assert warning_lines(tmp_path, "r.html") == []
+    one = ["Champ « Effectif maximum proposé » (team_max) : aucune des colonnes prévues n'est dans depot.csv"]
+    (tmp_path / "warnings.json").write_text(json.dumps(one), encoding="utf-8")
+    assert warning_lines(tmp_path, "r.html") == ["    1 point d'attention :", f"    - {one[0]}"]
+    many = [f"ligne {i} : motif" for i in range(SHOWN_WARNINGS + 2)]
+    (tmp_path / "warnings.json").write_text(json.dumps(many), encoding="utf-8")
+    lines = warning_lines(tmp_path, "outputs/x/projects/report.html")
+    assert lines[0] == f"    {SHOWN_WARNINGS + 2} points d'attention :" and len(lines) == SHOWN_WARNINGS + 2
+    assert lines[-1] == "    - et 2 autres : voir outputs/x/projects/report.html"
+
+
+def test_a_missing_export_saved_under_another_extension_is_pointed_at(tmp_path):
+    from pipeline.cockpit.status import namesake
+
+    folder = tmp_path / "2026"
+    folder.mkdir()
+    assert namesake(folder / "depot_projets.csv") == ""
+    (folder / "depot_projets.xlsx").write_bytes(b"PK")
+    said = namesake(folder / "depot_projets.csv")
+    assert "« depot_projets.xlsx »" in said and "editions.2026.files" in said

@@ -59,7 +59,7 @@ def test_shares_ratios_hours_and_changes():
     assert fr.ordinal(1) == "1er" and fr.ordinal(2) == "2e"
     assert fr.count(1, "courriel") == "1 courriel" and fr.count(0, "projet") == "0 projet"
     assert fr.count(2500, "heure") == f"2{NBSP}500 heures"
-    assert html.plural(3, "attente non satisfaite", "attentes non satisfaites") == "3 attentes non satisfaites"
+    assert fr.count(3, "attente non satisfaite", "attentes non satisfaites") == "3 attentes non satisfaites"
 
 
 @pytest.mark.parametrize("value, word", [(0, "fermé"), (1, "fermé"), (2, "fermés"), (1.5, "place"), (1.99, "place"),
@@ -177,3 +177,19 @@ def test_every_report_links_home_and_public_pages_carry_no_settings(demo_run):
         assert re.search(r"données arrêtées au \d{2}/\d{2}/\d{4}", footer) and re.search(r"<code>[0-9a-f]{16}</code>", footer)
     commission = (out / "commission" / "report.html").read_text(encoding="utf-8")
     assert "Réglages utilisés" in commission  # the commission's own pages keep the full provenance
+
+
+def test_charts_are_named_for_screen_readers_and_their_axes_read_in_french():
+    from pipeline.io import charts
+
+    def ticks(svg: str) -> list[str]:
+        return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+    svg = charts.bar_chart(["Haute-Vienne", "Creuse"], [0.5, 1.25], title="Places « offertes » & demandées")
+    assert svg.startswith('<svg role="img" aria-label="Places « offertes » &amp; demandées"')
+    assert "<title>Places « offertes » &amp; demandées</title>" in svg
+    assert "0,2" in ticks(svg) and not any(re.fullmatch(r"-?\d+\.\d+", t.strip()) for t in ticks(svg))
+    counts = ticks(charts.bar_chart(["a", "b"], [3, 1200], title="Projets"))
+    assert f"1{NBSP}200" in [t.strip() for t in counts] and not any("," in t for t in counts)  # whole steps
+    nothing = ticks(charts.grouped_bar_chart(["a", "b"], {"2024": [0, 0], "2025": [0, 0]}, title="Acquis"))
+    assert not any(t.startswith(("-", "−")) for t in nothing) and "1" in nothing  # from 0 up, never around 0

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.cockpit.status import DONE, WAITING, edition_status
+from pipeline.cockpit.status import WAITING, edition_status
 from pipeline.contract.config import Edition
 from pipeline.contract.errors import ConfigError
 from pipeline.repro.dvcgen import generate
@@ -65,10 +65,13 @@ def test_dvc_deps_name_an_optional_file_only_for_the_editions_that_have_it(root)
     assert ADJUSTMENTS not in needs(items, "bare") and ADJUSTMENTS not in needs(items, "late")
     assert "publication" in needs(items, "bare")  # present: a real dep
     assert "${item.need0}" in stages["assignment"]["do"]["deps"]
-    assert stages["projects"]["foreach"] == "${editions}"  # stages whose editions read the same files are as before
+    # the command names what an edition runs without: removing a file changes it, and DVC re-runs the stage
+    assert stages["assignment"]["do"]["cmd"] == "python -m pipeline.contract.run assignment ${key}${item.without}"
+    assert items["late"]["without"].split(" --without ")[1].split(",")[0] == "adjustments"
+    assert "adjustments" not in items["demo"]["without"]
     (root / "inputs" / "late" / ADJUSTMENTS).write_bytes((ROOT / "inputs" / "demo" / ADJUSTMENTS).read_bytes())
     items = yaml.safe_load(generate(root))["stages"]["assignment"]["foreach"]
-    assert ADJUSTMENTS in needs(items, "late")  # stagesco run rewrites dvc.yaml
+    assert ADJUSTMENTS in needs(items, "late") and "adjustments" not in items["late"]["without"]  # rewritten
 
 
 def test_the_stage_inputs_leave_out_an_absent_optional_file(root):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 
 import pytest
 import yaml
 from openpyxl import load_workbook
 
 from pipeline.contract.provenance import sha256
-from tests.conftest import ROOT, clone_run, copy_repo, digest_tree, dvc, stagesco
+from tests.conftest import ROOT, clone_run, digest_tree, dvc, stagesco
 
 pytestmark = pytest.mark.slow
 
@@ -189,6 +192,28 @@ def test_threshold_change_reruns_only_downstream(demo_run, tmp_path):
     assert after["eligible"] == metrics_before["eligible"] + 1
     assert "120 h prévues (maximum 120 h)" in (root / "outputs" / "demo" / "eligibility" / "report.html").read_text(encoding="utf-8")
     assert digest_tree(root / "outputs" / "demo" / "projects") == before
+
+
+def test_removing_an_optional_input_reruns_the_stage_that_read_it(demo_run, tmp_path):
+    """DVC re-runs a stage whose command changed, not one that lost a dependency: the edition's command names
+    the optional files it runs without, so deleting the adjustments re-runs the assignment instead of leaving
+    results computed with them « à jour »; a file added back behind dvc.yaml's back stops the stage (on a copy
+    of the shared run)."""
+    root = clone_run(demo_run, tmp_path / "repo")
+    adjustments = root / "inputs" / "demo" / "ajustements.csv"
+    kept = adjustments.read_bytes()
+    adjustments.unlink()
+    status = stagesco(root, "status", "demo", check=False).stdout
+    assert "50 Affectation : à jour" not in status and "40 Candidatures : à jour" in status, status
+    plan = re.findall(r"Running stage '([^']+)'", dvc(root, "repro", "--dry", "--glob", "*@demo").stdout)
+    assert "assignment@demo" in plan and "applications@demo" not in plan, plan
+    adjustments.write_bytes(kept)  # back, while dvc.yaml still says the assignment runs without it
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("STAGESCO_ROOT", None)
+    guarded = subprocess.run([sys.executable, "-m", "pipeline.contract.run", "assignment", "demo", "--without",
+                              "adjustments"], cwd=root, env=env, capture_output=True, text=True)
+    assert guarded.returncode != 0 and "dvc.yaml ne connaît pas « ajustements.csv »" in guarded.stderr, guarded.stderr
+    assert "stagesco run demo" in guarded.stderr and "inattendue" not in guarded.stderr
 
 
 def test_a_failed_rerun_keeps_the_last_good_report_readable_then_clears(demo_run, tmp_path):

@@ -52,7 +52,10 @@ def test_every_stage_has_a_notebook_and_a_dvc_stage_matching_the_table():
     for name, stage in params.stages.items():
         assert (ROOT / stage.notebook).is_file(), stage.notebook
         spec = dvc[name]["do"]
-        assert spec["cmd"] == f"python -m pipeline.contract.run {name} ${{key}}"
+        items = dvc[name]["foreach"]
+        named = isinstance(items, dict) and all("without" in item for item in items.values())  # dvcgen.per_edition
+        suffix = "${item.without}" if named else ""
+        assert spec["cmd"] == f"python -m pipeline.contract.run {name} ${{key}}{suffix}"
         editions = {e: Edition.load(e, ROOT) for e in params.editions}
         using = {e: ed for e, ed in editions.items() if name in {s.name for s in ed.stages}}
         uniform = len(using) == len(editions) and len({ed.stage_needs(stage) for ed in using.values()}) == 1

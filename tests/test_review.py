@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -152,3 +151,15 @@ def test_the_demos_review_compares_only_with_the_demo_campaign(demo_run):
     assert {"demo-askoria", "demo-cnam", "demo-2024"} <= names
     metrics = json.loads((demo_run / "outputs" / "demo" / "review" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["earlier_editions"] == ["demo-2024"]
+
+
+def test_every_breakdown_has_its_own_sheet_name_within_excels_31_characters():
+    from pipeline.stages.review_report import SHEET_NAME, sheet_name
+
+    spec = Params.load(ROOT).data["review"]
+    names = [sheet_name(s) for s in spec["breakdowns"].values()]
+    names += [sheet_name(s, "Pôle — ") for s in spec["pole"]["breakdowns"].values()]
+    assert all(len(n) <= SHEET_NAME for n in names) and len(set(names)) == len(names)
+    assert not any(n.endswith("…") for n in names)  # each too long a label has its own short name
+    cut = sheet_name({"label": "Places offertes par apprenant, par département du projet"})
+    assert cut == "Places offertes par apprenant…" and len(cut) <= SHEET_NAME

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from pipeline.assign.model import InfeasibleAssignment, Instance, Pair, Solution
 from pipeline.assign.solver import Counterfactual, counterfactual
+from pipeline.io import fr
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,10 @@ def _applicants(instance: Instance, forbidden: dict, fixed: dict[str, Pair]) -> 
 def _short_of_minimum(project, applicants: Counter) -> str | None:
     total = sum(applicants.values())
     if total < project.min_size:
-        return f"{_plural(total, 'candidature')} pour un minimum de {project.min_size}"
+        return f"{fr.count(total, 'candidature')} pour un minimum de {project.min_size}"
     for track, need in sorted(project.track_min.items()):
         if applicants[track] < need:
-            return f"{_plural(applicants[track], 'candidature')} {track} pour un minimum de {need} {track}"
+            return f"{fr.count(applicants[track], 'candidature')} {track} pour un minimum de {need} {track}"
     return None
 
 
@@ -155,27 +156,20 @@ def _consequence(instance: Instance, solution: Solution, learner_id: str, level:
                  after: int) -> str:
     if instance.allow_unplaced:  # the first level counts the unplaced learners
         if level == 0:
-            return f"laisserait {_plural(after - before, 'autre apprenant')} sans placement"
+            return f"laisserait {fr.count(after - before, 'autre apprenant', 'autres apprenants')} sans placement"
         level -= 1
     if instance.objective == "sum_of_ranks":
-        return f"augmenterait la somme des rangs de {after - before} (de {before} à {after})"
+        return (f"augmenterait la somme des rangs de {fr.integer(after - before)} "
+                f"(de {fr.integer(before)} à {fr.integer(after)})")
     if instance.objective == "rank_maximal":
-        return (f"ferait passer de {-before} à {-after} le nombre d'apprenants obtenant leur "
-                f"{_ordinal(level + 1)} choix")
+        return (f"ferait passer de {fr.integer(-before)} à {fr.integer(-after)} le nombre d'apprenants obtenant leur "
+                f"{fr.ordinal(level + 1)} choix")
     rank = instance.unranked - level
     others = after - before
     if rank > solution.ranks.get(learner_id, instance.unranked + 1):
         own = "son" if others == 1 else "leur"
         fate = (f"à n'obtenir aucun de {'ses' if others == 1 else 'leurs'} choix" if rank == instance.unranked
-                else f"à descendre à {own} {_ordinal(rank)} choix")
-        return f"obligerait {_plural(others, 'autre apprenant')} {fate}"
-    what = "sans aucun de leurs choix" if rank == instance.unranked else f"à leur {_ordinal(rank)} choix"
-    return f"ferait passer de {before} à {after} le nombre d'apprenants {what}"
-
-
-def _ordinal(n: int) -> str:
-    return "1er" if n == 1 else f"{n}e"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {' '.join(w + 's' for w in word.split())}"
+                else f"à descendre à {own} {fr.ordinal(rank)} choix")
+        return f"obligerait {fr.count(others, 'autre apprenant', 'autres apprenants')} {fate}"
+    what = "sans aucun de leurs choix" if rank == instance.unranked else f"à leur {fr.ordinal(rank)} choix"
+    return f"ferait passer de {fr.integer(before)} à {fr.integer(after)} le nombre d'apprenants {what}"

@@ -76,6 +76,17 @@ def _changes(entries: list) -> str:
     return "; ".join(parts)
 
 
+def namesake(path: Path) -> str:
+    """« (un fichier X.xlsx est là : … ) » when the folder holds the expected file under another extension (an
+    export saved as a workbook instead of a CSV, or the other way round): the likely slip behind a missing
+    file."""
+    others = sorted(p.name for p in path.parent.glob(path.stem + ".*") if p.is_file() and p.name != path.name)
+    if not others:
+        return ""
+    return (f" (le dossier contient {', '.join(f'« {o} »' for o in others)} : enregistrez-le au format de "
+            f"« {path.name} » sous ce nom, ou déclarez son nom dans params.yaml, editions.{path.parent.name}.files)")
+
+
 def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozenset()) -> list[StageStatus]:
     """Each stage's state. ``just_reproduced``: ``<stage>@<edition>`` targets a ``dvc repro`` has just
     brought up to date (exit code 0), whose DVC status need not be asked again (it is the slow part)."""
@@ -93,7 +104,7 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
                 info = files.get(key, {})
                 where = relative(missing[0], edition.root)
                 source = f" (à partir de outputs/{edition.name}/{info['from']})" if info.get("from") else ""
-                status.detail = f"il manque {where} — {info.get('label', key)}"
+                status.detail = f"il manque {where} — {info.get('label', key)}" + namesake(missing[0])
                 status.action = f"{info.get('who', 'Quelqu’un')} {info.get('action', 'doit fournir')} " \
                                 f"{missing[0].name}{source} puis l'enregistrer dans inputs/{edition.name}/."
             else:
@@ -119,7 +130,9 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
             status.state, status.detail = FAILED, record.get("message", "")
             status.problems = list(record.get("problems") or [])
             status.previous = [p for p in record.get("previous") or [] if (edition.root / p).is_file()]
-            status.action = f"Corrigez : {record.get('message', '')} Puis relancez « stagesco run {edition.name} »."
+            said = str(record.get("message", "")).rstrip()
+            said += "" if said.endswith((".", "!", "?")) else "."
+            status.action = f"Corrigez : {said} Puis relancez « stagesco run {edition.name} »."
         elif changed:
             status.state = STALE
             status.detail = (reasons.describe(edition, target, dvc.get(target, []), lock)
@@ -136,13 +149,15 @@ def edition_status(edition: Edition, *, just_reproduced: frozenset[str] = frozen
 
 def _behind_upstream(statuses: list[StageStatus], edition: Edition) -> None:
     """A stage whose upstream (the stages whose outputs it reads, transitively) failed or must be re-run is
-    never « à jour »: it waits for that stage, named with its state."""
+    never « à jour »: it waits for that stage, named with its state; one to re-run anyway says first that it
+    waits for a failed stage (its own reason, new results upstream, would not be the next thing to do)."""
     by_name = {s.stage.name: s for s in statuses}
     for status in statuses:
-        if status.state != DONE:
+        if status.state not in (DONE, STALE):
             continue
         upstream = {rel.split("/", 1)[0] for rel in status.stage.reads} & set(by_name)
-        behind = sorted((by_name[name] for name in upstream if by_name[name].state in (FAILED, STALE)),
+        wait_for = (FAILED, STALE) if status.state == DONE else (FAILED,)
+        behind = sorted((by_name[name] for name in upstream if by_name[name].state in wait_for),
                         key=lambda s: s.stage.number)
         if behind:
             first = behind[0]

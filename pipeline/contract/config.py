@@ -320,9 +320,16 @@ class Edition:
     def stage_needs(self, stage: StageSpec) -> tuple[str, ...]:
         """The export files (keys of ``editions.<e>.files``) the stage reads in this edition's mode; an optional
         one (``optional`` of the stage table) only when the edition has it."""
+        absent = self.stage_absent(stage)
+        return tuple(key for key in self._mode_needs(stage) if key not in absent)
+
+    def stage_absent(self, stage: StageSpec) -> tuple[str, ...]:
+        """The optional export files of the stage (in this edition's mode) the edition runs without."""
+        return tuple(key for key in self._mode_needs(stage) if key in stage.optional and not self.has_input(key))
+
+    def _mode_needs(self, stage: StageSpec) -> tuple[str, ...]:
         mode = self.stage_mode(stage)
-        keys = next((m.needs for m in stage.modes if m.name == mode), stage.needs)
-        return tuple(key for key in keys if key not in stage.optional or self.has_input(key))
+        return tuple(next((m.needs for m in stage.modes if m.name == mode), stage.needs))
 
     def stage_notebook(self, stage: StageSpec) -> str:
         """The notebook the stage runs in this edition's mode."""

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from .config import Params, StageSpec
+from .config import Edition, Params, StageSpec
 from .errors import StagescoError
 from .paths import project_root, relative, state_dir
 from .runner import run_stage
 from .config import parse_yaml
 
-USAGE = "Usage : python -m pipeline.contract.run <étape> <édition>"
+USAGE = "Usage : python -m pipeline.contract.run <étape> <édition> [--without <fichiers optionnels absents>]"
 PREVIOUS = "perime"  # state/<edition>/perime/<stage>/: the last good report and workbooks of a failed stage
 
 
@@ -105,15 +105,34 @@ def guarded(action, *, debug: bool = False) -> int:
         return 2
 
 
+def check_without(stage_name: str, edition_name: str, without: list[str], root: Path | None = None) -> None:
+    """The optional files dvc.yaml says the stage runs without (``--without``) must still be absent: one added
+    since dvc.yaml was written would be read without being a dependency of the stage."""
+    root = root or project_root()
+    edition = Edition.load(edition_name, root)
+    stage = edition.params.stage(stage_name)
+    back = [key for key in without if key not in edition.stage_absent(stage)]
+    if back:
+        files = edition.params.edition_files(edition_name)
+        raise StagescoError("dvc.yaml ne connaît pas " + ", ".join(f"« {files.get(k, k)} »" for k in back)
+                            + f", ajouté depuis dans inputs/{edition_name}/",
+                            hint=f"Relancez par « stagesco run {edition_name} », qui réécrit dvc.yaml "
+                                 "(ou « python -m pipeline.repro.dvcgen » avant « dvc repro »)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    without: list[str] = []
+    if len(args) == 4 and args[2] == "--without":
+        without, args = args[3].split(","), args[:2]
     if len(args) != 2:
         print(USAGE, file=sys.stderr)
         return 2
 
     def action() -> int:
+        check_without(args[0], args[1], without)
         run_recorded(args[0], args[1])
         return 0
 

@@ -88,7 +88,30 @@ def run_stage(stage_name: str, edition_name: str, *, root: Path | None = None, l
     atomic.write_text(staging / "report.html", export_html(executed, edition, stage))
     publish(staging, target)
     log(f"    terminé en {time.perf_counter() - started:.1f} s".replace(".", ","), flush=True)
+    for line in warning_lines(target, relative(target / "report.html", root)):
+        log(line, flush=True)
     return target
+
+
+SHOWN_WARNINGS = 5  # the points of attention a run prints (all are in the report and on the home page)
+
+
+def warning_lines(folder: Path, report: str) -> list[str]:
+    """What a stage's ``warnings.json`` says, for the terminal: how many points of attention, the first few, and
+    where to read the rest."""
+    try:
+        warnings = json.loads((folder / "warnings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not warnings:
+        return []
+    count = len(warnings)
+    lines = [f"    {count} point{'s' if count >= 2 else ''} d'attention :"]
+    lines += [f"    - {w if len(w) <= 300 else w[:299] + '…'}" for w in warnings[:SHOWN_WARNINGS]]
+    rest = count - SHOWN_WARNINGS
+    if rest > 0:
+        lines.append(f"    - et {rest} autre{'s' if rest >= 2 else ''} : voir {report}")
+    return lines
 
 
 def publish(staging: Path, target: Path) -> None:

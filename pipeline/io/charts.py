@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from html import escape
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import fr  # noqa: E402
 
@@ -21,12 +23,30 @@ plt.rcParams.update({
 })
 
 
-def _svg(fig) -> str:
+def _svg(fig, title: str) -> str:
+    """The figure as an SVG element named by ``title`` for screen readers (``role="img"``, ``aria-label`` and a
+    ``<title>``, which browsers also show on hover)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    opening = text.index(">") + 1
+    name = escape(title, quote=True)
+    return (text[:4] + f' role="img" aria-label="{name}"' + text[4:opening] + f"<title>{name}</title>"
+            + text[opening:])
+
+
+def _value_axis(axis, values) -> None:
+    """The value axis in French (``0,5``, ``1 000``), whole steps when every value is whole (counts), from 0 and
+    up to 1 at least when nothing is positive (rather than around 0)."""
+    numbers = [float(v) for v in values]
+    axis.set_major_formatter(FuncFormatter(lambda v, _: fr.number(v)))
+    if all(v.is_integer() for v in numbers):
+        axis.set_major_locator(MaxNLocator(integer=True))
+    if numbers and min(numbers) >= 0:
+        low, high = axis.get_view_interval()
+        axis.set_view_interval(0, max(high, 1), ignore=True)
 
 
 def bar_chart(labels: list[str], values: list[float], *, title: str, xlabel: str = "", color: str = "#3b6e9e",
@@ -47,7 +67,8 @@ def bar_chart(labels: list[str], values: list[float], *, title: str, xlabel: str
     if xlabel:
         ax.set_xlabel(xlabel)
     ax.margins(x=0.12)
-    return _svg(fig)
+    _value_axis(ax.xaxis, values)
+    return _svg(fig, title)
 
 
 def grouped_bar_chart(categories: list[str], series: dict[str, list[float]], *, title: str,
@@ -66,4 +87,5 @@ def grouped_bar_chart(categories: list[str], series: dict[str, list[float]], *, 
     ax.set_title(title, loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=9)
     ax.margins(y=0.15)
-    return _svg(fig)
+    _value_axis(ax.yaxis, [v for values in series.values() for v in values])
+    return _svg(fig, title)

@@ -164,6 +164,23 @@ def count(value, noun: str, plural_noun: str | None = None) -> str:
     return f"{integer(n)} {agree(n, noun, plural_noun)}"
 
 
+def typeset(text: str) -> str:
+    """A sentence written in a settings file, with the no-break space of French typography before « % » after a
+    number (« 90 % » never breaks across lines, as :func:`percent` writes it)."""
+    return re.sub(r"(\d) %", "\\1" + SPACE + "%", text)
+
+
+def span(low, high, noun: str | None = None, plural_noun: str | None = None, *, missing: str = "?") -> str:
+    """A range as a person reads it: « 3 à 6 », « 4 » when both ends are equal; with ``noun``, agreeing with the
+    upper end (« 1 apprenant », « 3 à 6 apprenants »); a missing end is ``missing`` (« ? à 6 apprenants »)."""
+    if is_missing(_scalar(low)) or is_missing(_scalar(high)):
+        shown = f"{text(low, missing=missing)} à {text(high, missing=missing)}"
+        return f"{shown} {plural_noun or noun + 's'}" if noun else shown
+    low, high = int(_scalar(low)), int(_scalar(high))
+    shown = integer(high) if low == high else f"{integer(low)} à {integer(high)}"
+    return f"{shown} {agree(high, noun, plural_noun)}" if noun else shown
+
+
 def agree(value, noun: str, plural_noun: str | None = None) -> str:
     """The noun (or phrase) agreeing with a quantity as in French: singular below 2 (« 0 fermé », « 1,5 place »),
     else ``plural_noun`` (default: the noun and an s)."""

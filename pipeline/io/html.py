@@ -57,11 +57,6 @@ def figures(items: list[tuple[str, object]]) -> str:
     return f'<div class="figures">{boxes}</div>'
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``count`` and the word, singular for 0 and 1 as in French (« 1 soumission rejetée »)."""
-    return fr.count(count, singular, plural_form)
-
-
 def paragraph(text: str) -> str:
     return f"<p>{escape(text)}</p>"
 

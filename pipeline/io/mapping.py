@@ -91,11 +91,14 @@ def _absent(name: str, wanted: list[str], table: RawTable, mapping_file: str, no
     meta = all_fields().get(name)
     label = f"« {meta.label} » ({name})" if meta else f"« {name} »"
     notes.append(f"Champ {label} : aucune des colonnes prévues par {mapping_file} ("
-                 + ", ".join(f"« {w} »" for w in wanted) + f") n'est dans {table.file} ; il reste vide pour toutes les "
-                 "lignes. Corrigez le libellé dans la correspondance si la colonne a changé de nom.")
+                 + ", ".join(f"« {w} »" for w in wanted) + f") n'est dans {table.file}{_close_columns(name, wanted, table)}"
+                 " ; il reste vide pour toutes les lignes. Corrigez le libellé dans la correspondance si la colonne a "
+                 "changé de nom.")
 
 
-def _missing(name: str, wanted: list[str], table: RawTable, mapping_file: str) -> None:
+def _close_columns(name: str, wanted: list[str], table: RawTable) -> str:
+    """« ; colonnes proches dans le fichier : … »: the file's columns nearest the labels the mapping expects (or
+    the field's own label), for a message about a column not found; empty when none is near."""
     from schemas.fields import all_fields
 
     meta = all_fields().get(name)
@@ -107,7 +110,11 @@ def _missing(name: str, wanted: list[str], table: RawTable, mapping_file: str) -
         if best >= 0.4:
             scored.append((-best, column))
     close = [column for _, column in sorted(scored)[:3]]
-    suggestion = (" ; colonnes proches dans le fichier : " + ", ".join(f"« {c} »" for c in close)) if close else ""
+    return (" ; colonnes proches dans le fichier : " + ", ".join(f"« {c} »" for c in close)) if close else ""
+
+
+def _missing(name: str, wanted: list[str], table: RawTable, mapping_file: str) -> None:
+    suggestion = _close_columns(name, wanted, table)
     raise ConfigError(
         f"Colonne introuvable pour le champ obligatoire « {name} » (attendue : "
         + " ou ".join(f"« {w} »" for w in wanted) + f") dans {table.file}{suggestion}",

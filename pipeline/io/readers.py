@@ -24,6 +24,9 @@ from pathlib import Path
 from ..contract.errors import InputFileError
 from . import fr
 
+EMPTY_HINT = ("Exportez ou enregistrez à nouveau le fichier depuis l'application qui le produit (formulaire, liste de "
+              "la promotion…)")
+
 BOM = b"\xef\xbb\xbf"
 DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 DELIMITER_PLURALS = {";": "des points-virgules (« ; »)", ",": "des virgules (« , »)", "\t": "des tabulations"}
@@ -108,7 +111,7 @@ def read_table(path: Path, *, header_rows: int = 1, delimiter: str = "auto",
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if _BLANK.fullmatch(data):  # (no copy of a large file)
-        raise InputFileError("Le fichier est vide", file=name, hint="Exportez à nouveau les réponses du formulaire")
+        raise InputFileError("Le fichier est vide", file=name, hint=EMPTY_HINT)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputFileError("Fichier encodé en UTF-16 (« Texte Unicode » d'Excel), non pris en charge", file=name,
                              hint="Enregistrez-le au format « CSV UTF-8 (délimité par des virgules) » ou .xlsx")
@@ -218,7 +221,7 @@ def _detect_delimiter(text: str, header_rows: int, name: str) -> str:
             best = (score, candidate)
     if best is None and not _PUNCTUATION_ONLY.sub("", text):
         raise InputFileError("Le fichier est vide (seulement des lignes vides ou des séparateurs)", file=name,
-                             hint="Exportez à nouveau les réponses du formulaire")
+                             hint=EMPTY_HINT)
     if best is None:
         raise InputFileError("Séparateur de colonnes non reconnu (ni « ; », ni « , », ni tabulation)", file=name,
                              hint="Vérifiez qu'il s'agit d'un export CSV du formulaire, avec une ligne d'en-têtes")
@@ -430,7 +433,7 @@ def _read_xlsx(path: Path, name: str, header_rows: int, limits: dict) -> RawTabl
     finally:
         workbook.close()
     if not rows:
-        raise InputFileError("Le classeur est vide", file=name, hint="Exportez à nouveau les réponses du formulaire")
+        raise InputFileError("Le classeur est vide", file=name, hint=EMPTY_HINT)
     if len(rows) <= header_rows:
         raise InputFileError("Le classeur ne contient que des en-têtes, aucune réponse", file=name,
                              hint="Vérifiez que l'export contient les réponses")

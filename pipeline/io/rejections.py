@@ -41,5 +41,5 @@ def check(reasons: Iterable[str], read: int, rule: dict, *, what: str, file: str
         raise MassRejection(
             f"Trop de {what} écarté{'e' if feminine else ''}s pour une même raison (plus de {fr.percent(share)} des "
             f"{fr.integer(read)} lu{'e' if feminine else ''}s) : "
-            "l'étape s'arrête plutôt que de continuer sans eux", file=file, hint=hint,
+            f"l'étape s'arrête plutôt que de continuer sans {'elles' if feminine else 'eux'}", file=file, hint=hint,
             problems=[f"{fr.integer(n)} {what} ({fr.percent(n / read)}) : {kind}" for kind, n in massive])

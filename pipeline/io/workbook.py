@@ -125,6 +125,9 @@ def build(sheets: list[Sheet]) -> Workbook:
                 else:
                     cell.value = value
                     longest = len(str(value)) if value is not None else 0
+                    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+                        cell.number_format = "#,##0"  # thousands grouped as the reader's Excel groups them
+                        longest += len(str(abs(value))) // 3
                 fill = spec.fills.get(name, {}).get(value if isinstance(value, str) else "")
                 if fill:
                     cell.fill = PatternFill("solid", fgColor=fill)

@@ -85,6 +85,7 @@ def generate(root: Path | None = None) -> str:
             deps.append(f"inputs/${{key}}/{MAPPING_FILE}")
         foreach, needs = per_edition(params, editions, stage)
         deps += needs
+        without = "${item.without}" if isinstance(foreach, dict) else ""
         deps += [f"outputs/${{key}}/{rel}" for rel in stage.reads]
         deps += ["pipeline/contract/templates/stagesco", "pipeline/contract/templates/report.css"]
         deps += [f"pipeline/stages/templates/{name}" for name in spec.get("templates", [])]
@@ -99,7 +100,7 @@ def generate(root: Path | None = None) -> str:
         stages[name] = {
             "foreach": foreach,
             "do": {
-                "cmd": f"python -m pipeline.contract.run {name} ${{key}}",
+                "cmd": f"python -m pipeline.contract.run {name} ${{key}}{without}",
                 "deps": deps,
                 "params": ["limits", "report", "vocabulary", f"stages.{name}", *spec.get("params", []),
                            {f"inputs/${{key}}/edition.yaml": list(stage.config)}],
@@ -121,10 +122,16 @@ def per_edition(params: Params, editions: dict[str, Edition], stage) -> tuple[st
     placements instead of a Moodle ranking): a literal dict of the editions using the stage, each with its
     own files' paths as ``need0``, ``need1``… (DVC cannot splice a list into deps); a shorter list is padded
     with ``inputs/README.md``, a file no edition's data or settings change (padding with the edition's
-    ``edition.yaml`` would make a change of any of its sections re-run the stage)."""
+    ``edition.yaml`` would make a change of any of its sections re-run the stage).
+
+    An edition that runs the stage without one of its optional files (adjustments…) has it named in its
+    command (``without``: `` --without adjustments``, checked by :mod:`pipeline.contract.run`): DVC re-runs a
+    stage whose command changed, not one that lost a dependency, so removing such a file re-runs the stage
+    instead of leaving the results computed with it."""
     using = {name: edition for name, edition in editions.items() if stage.name in {s.name for s in edition.stages}}
     needs = {name: edition.stage_needs(stage) for name, edition in using.items()}
-    if list(using) == list(editions) and len(set(needs.values())) <= 1:
+    absent = {name: edition.stage_absent(stage) for name, edition in using.items()}
+    if list(using) == list(editions) and len(set(needs.values())) <= 1 and not any(absent.values()):
         keys = next(iter(needs.values()), stage.needs)
         return "${editions}", [f"inputs/${{key}}/${{item.files.{key}}}" for key in keys]
     count = max([0, *(len(keys) for keys in needs.values())])
@@ -132,7 +139,8 @@ def per_edition(params: Params, editions: dict[str, Edition], stage) -> tuple[st
     for name, keys in needs.items():
         files = params.edition_files(name)
         paths = [f"inputs/{name}/{files.get(key, key)}" for key in keys] + [NEED_PAD] * (count - len(keys))
-        items[name] = {**(params.editions[name] or {}), **{f"need{i}": path for i, path in enumerate(paths)}}
+        items[name] = {**(params.editions[name] or {}), **{f"need{i}": path for i, path in enumerate(paths)},
+                       "without": f" --without {','.join(absent[name])}" if absent[name] else ""}
     return items, [f"${{item.need{i}}}" for i in range(count)]
 
 

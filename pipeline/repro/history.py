@@ -42,11 +42,10 @@ def history_dir(root: Path) -> Path:
 
 def start_of(edition: Edition) -> str:
     """The edition's first day (``calendar.start``) as ``YYYY-MM-DD``: what orders editions."""
-    value = str((edition.config.get("calendar") or {}).get("start") or "").strip()[:10]
-    if not value:
+    if not str((edition.config.get("calendar") or {}).get("start") or "").strip():
         raise ConfigError("Date de début absente (calendar.start)", file=f"inputs/{edition.name}/edition.yaml",
                           hint='Ajoutez par exemple start: "2026-12-01" sous calendar')
-    return value
+    return edition.when("start").strftime("%Y-%m-%d")  # a date it cannot read stops here, named
 
 
 def _metrics(path: Path) -> dict:

@@ -173,8 +173,9 @@ def allow_unplaced(edition: Edition) -> bool:
 
 def stop_mass_rejection(result: ApplicationsResult, rule: dict, file: str) -> None:
     """A mass of choices or of candidatures dropped for one reason stops the stage (:mod:`pipeline.io.rejections`)."""
-    hint = ("Vérifiez que l'export est celui du formulaire de cette édition, que la correspondance (mapping.yaml) "
-            "et le catalogue des projets retenus sont à jour ; les motifs sont détaillés ligne par ligne ci-dessus")
+    hint = ("Vérifiez que l'export est celui du formulaire de cette édition, que la liste de la promotion, la "
+            "correspondance (mapping.yaml) et le catalogue des projets retenus sont à jour ; le motif en cause et "
+            "son nombre sont donnés ci-dessous")
     dropped = result.rejected[result.rejected["consequence"] == CHOICE_DROPPED]["reason"]
     rejections.check(dropped, len(result.export.choices), rule, what="choix", file=file, hint=hint)
     refused = result.rejected[result.rejected["consequence"] == SUBMISSION_REJECTED]["reason"]

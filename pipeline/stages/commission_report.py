@@ -133,7 +133,8 @@ def catalogue_html(result: CommissionResult, edition: Edition) -> str:
             "challenges": _text(row.challenges),
             "competences": "; ".join(f"{c} {competences.get(c, '')}".strip() for c in as_list(row.competences)),
             "tracks": track_words.phrase(as_list(row.tracks_open)),
-            "team": f"{html.display(row.decided_team_min)} à {html.display(row.decided_team_max)}",
+            "team": fr.span(row.decided_team_min, row.decided_team_max, missing=""),
+            "team_people": fr.span(row.decided_team_min, row.decided_team_max, "apprenant", missing=""),
             "extras": [{"label": e.label, "value": html.display(getattr(row, e.name, None), fr.MISSING)}
                        for e in extras.shown(edition, "catalogue")],
         })

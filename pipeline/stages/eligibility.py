@@ -179,7 +179,7 @@ def check_team_size(row, rule: Rule, ctx: "Context") -> Verdict:
         return Verdict(FAIL, f"effectif minimum {low} : une équipe compte au moins {lo_ok} apprenants")
     if high > hi_ok:
         return Verdict(FAIL, f"effectif maximum {high} au-delà de {hi_ok} apprenants")
-    return Verdict(PASS, f"de {low} à {high} apprenants")
+    return Verdict(PASS, ("" if low == high else "de ") + fr.span(low, high, "apprenant"))
 
 
 def check_max_value(row, rule: Rule, ctx: "Context") -> Verdict:

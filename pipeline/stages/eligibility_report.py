@@ -165,7 +165,7 @@ def cards(result: EligibilityResult, edition: Edition) -> str:
             ("Description", row.description), ("Défis proposés", row.challenges), ("Moyens", row.resources),
             ("Compétences visées", "; ".join(f"{c} {competences.get(c, '(code inconnu)')}" for c in as_list(row.competences)) or "aucune"),
             ("Filières visées", ", ".join(tracks.get(t, t) for t in as_list(row.tracks)) or "non renseignées"),
-            ("Effectif proposé", f"{html.display(row.team_min, '?')} à {html.display(row.team_max, '?')} apprenants"),
+            ("Effectif proposé", fr.span(row.team_min, row.team_max, "apprenant")),
             ("Volume horaire", f"{html.display(row.hours, '?')} h"), ("Période", row.period),
         ] + [(extra.label, getattr(row, extra.name, None)) for extra in extras.shown(edition, "dossier")]
         dl = html.facts(facts)

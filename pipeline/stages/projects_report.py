@@ -39,7 +39,7 @@ def write_outputs(result: ProjectsResult, edition: Edition, out: Path) -> None:
 
 def summary(result: ProjectsResult) -> str:
     m = result.metrics
-    p = html.plural
+    p = fr.count
     text = (f"{p(m['rows_read'], 'soumission lue', 'soumissions lues')} dans l'export : "
             f"{p(m['projects_accepted'], 'projet accepté', 'projets acceptés')} pour l'examen d'éligibilité, "
             f"{p(m['rows_rejected'], 'soumission rejetée', 'soumissions rejetées')} (valeurs illisibles ou manquantes, "

@@ -97,10 +97,10 @@ def load_suites(folder: Path = SUITES_DIR) -> list[Suite]:
                 raise ConfigError(f"L'attente n° {i} doit avoir un type et une description", file=where)
             expectations.append(ExpectationSpec(id=str(spec.get("id") or f"{table}-{i:02d}"), type=str(spec["type"]),
                                                 kwargs=dict(spec.get("kwargs") or {}),
-                                                description=str(spec["description"]).strip(),
+                                                description=fr.typeset(str(spec["description"]).strip()),
                                                 unless=str(spec["unless"]) if spec.get("unless") else None))
         key = data["key"] if isinstance(data["key"], list) else [data["key"]]
-        suites.append(Suite(table=table, label=str(data["label"]), description=str(data["description"]).strip(), file=where, key=tuple(key),
+        suites.append(Suite(table=table, label=str(data["label"]), description=fr.typeset(str(data["description"]).strip()), file=where, key=tuple(key),
                             expectations=tuple(expectations), source=data.get("source"),
                             steps=tuple(data.get("steps") or ())))
         seen.add(table)

@@ -78,7 +78,7 @@ def checked_text(outcome: Outcome) -> str:
     if outcome.error:
         return outcome.error
     if outcome.unexpected_count is not None:
-        return f"{outcome.unexpected_count} sur {outcome.element_count}"
+        return f"{fr.integer(outcome.unexpected_count)} sur {fr.integer(outcome.element_count)}"
     return ""
 
 
@@ -154,10 +154,10 @@ def summary(result: QualityResult) -> str:
     m = result.metrics
     failed = m["expectations_failed"]
     text = ("Toutes les attentes sont satisfaites." if not failed else
-            f"{html.plural(failed, 'attente non satisfaite', 'attentes non satisfaites')} : "
+            f"{fr.count(failed, 'attente non satisfaite', 'attentes non satisfaites')} : "
             "elles sont détaillées ci-dessous ; elles n'arrêtent pas le pipeline.")
     if result.skipped:
-        text += (f" {html.plural(len(result.skipped), 'attente des suites n’a pas été générée', 'attentes des suites n’ont pas été générées')}"
+        text += (f" {fr.count(len(result.skipped), 'attente des suites n’a pas été générée', 'attentes des suites n’ont pas été générées')}"
                  " pour cette édition, faute de la règle ou du réglage qu'elle vérifie (liste ci-dessous, table par table).")
     return html.figures([("attentes vérifiées", m["expectations"]), ("satisfaites", m["expectations"] - failed),
                          ("non satisfaites", failed), ("tables vérifiées", m["tables"])]) + html.paragraph(text)
@@ -216,7 +216,7 @@ def expectations_block(result: QualityResult, edition: Edition | None = None) ->
         count = len(result.tables[suite.table]) if suite.table in result.tables else 0
         parts.append(f'<h3 id="{html.esc(suite.table)}">{html.esc(suite.label)}</h3>'
                      + html.paragraph(f"{suite.description} ({where_words(suite, edition)} ; "
-                                      f"{html.plural(count, 'ligne')} ; une ligne est désignée par : {key_label(suite)}).")
+                                      f"{fr.count(count, 'ligne')} ; une ligne est désignée par : {key_label(suite)}).")
                      + f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
                        f'<tbody>{"".join(rows)}</tbody></table></div>' + skipped_block(result, suite.table))
     return "\n".join(parts)

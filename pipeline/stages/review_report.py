@@ -69,12 +69,27 @@ def editions_table(result: review.Review, *, technical: bool = False) -> pd.Data
     return pd.DataFrame(rows)
 
 
+SHEET_NAME = 31  # Excel's limit on a sheet's name
+
+
+def sheet_name(spec: dict, prefix: str = "") -> str:
+    """A breakdown's sheet in bilan.xlsx: its ``sheet`` name (params.yaml), else its label, cut at a word with
+    « … » when Excel's 31 characters cannot hold it."""
+    name = prefix + str(spec.get("sheet") or spec["label"])
+    if len(name) <= SHEET_NAME:
+        return name
+    head = name[:SHEET_NAME - 1]
+    if name[SHEET_NAME - 1].isalnum():  # a word cut in the middle is dropped
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:—(") + "…"
+
+
 def workbook(result: review.Review, register=None) -> list[Sheet]:
     indicators = review.comparison(result)
     indicators["Source technique"] = review.comparison(result, rendered=False)["Source technique"]
     sheets = [Sheet("Indicateurs", indicators), Sheet("Éditions", editions_table(result, technical=True))]
     for key, spec in review.breakdown_specs(result).items():
-        sheets.append(Sheet(spec["label"][:31], review.breakdown(result, key)))
+        sheets.append(Sheet(sheet_name(spec), review.breakdown(result, key)))
     if result.pole is not None:
         sheets += pole_sheets(result, register)
     return sheets
@@ -151,7 +166,7 @@ def pole_sheets(result: review.Review, register) -> list[Sheet]:
     sheets = [Sheet("Pôle — indicateurs", indicators)]
     for key, item in (spec.get("breakdowns") or {}).items():
         if key in result.pole["breakdowns"]:
-            sheets.append(Sheet(f"Pôle — {item['label']}"[:31], review.breakdown(result, key, part=review.POLE)))
+            sheets.append(Sheet(sheet_name(item, "Pôle — "), review.breakdown(result, key, part=review.POLE)))
     if register is not None:
         sheets.append(Sheet("Registre des actions", register_table(result), labels=REGISTER_LABELS))
         sheets.append(Sheet("Actions rejetées", register.rejected, labels=actions.REJECTED_LABELS))
@@ -203,7 +218,7 @@ def _chart(result: review.Review, key: str, title: str) -> str:
     chart = "" if shown.empty else charts.grouped_bar_chart(
         list(shown["Catégorie"]), {e: [0 if v == "–" else v for v in shown[e]] for e in editions}, title=title)
     if hidden:
-        chart += html.paragraph(f"{html.plural(hidden, 'catégorie')} à l'effectif inférieur à {result.threshold} "
+        chart += html.paragraph(f"{fr.count(hidden, 'catégorie')} à l'effectif inférieur à {result.threshold} "
                                 f"non {fr.agree(hidden, 'représentée')} dans le graphique.")
     return chart
 
