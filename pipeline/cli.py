@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,14 @@ def _repro_targets(edition, targets: list[str]) -> list[str]:
     return [f"{s.name}@{edition.name}" for s in listed if s.folder not in read]
 
 
+def attention_count(folder: Path) -> int:
+    """How many points of attention a stage's last run wrote (its ``warnings.json``; 0 when it has none)."""
+    try:
+        return len(json.loads((folder / "warnings.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return 0
+
+
 def print_stages(edition, statuses, *, details_when_done: bool, debug: bool = False) -> None:
     """Each stage's state (a failed stage's problems one per line), the next action, and the home page."""
     from .cockpit.home import write_index
@@ -82,6 +91,8 @@ def print_stages(edition, statuses, *, details_when_done: bool, debug: bool = Fa
 
     for status in statuses:
         detail = f" — {status.detail}" if status.detail and (details_when_done or status.state != "done") else ""
+        if status.state == "done" and (said := attention_count(edition.outputs / status.stage.folder)):
+            detail += f"{' ;' if detail else ' —'} {fr.count(said, 'point')} d'attention (voir le tableau de bord)"
         print(f"  {status.stage.number:02d} {status.stage.label} : {LABELS[status.state]}{detail}")
         for problem in status.problems:
             print(f"      - {problem}")

@@ -205,11 +205,12 @@ def test_removing_an_optional_input_reruns_the_stage_that_read_it(demo_run, tmp_
     adjustments.unlink()
     status = stagesco(root, "status", "demo", check=False).stdout
     assert "50 Affectation : à jour" not in status and "40 Candidatures : à jour" in status, status
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("STAGESCO_ROOT", None)
+    subprocess.run([sys.executable, "-m", "pipeline.repro.dvcgen"], cwd=root, env=env, check=True)  # as run does
     plan = re.findall(r"Running stage '([^']+)'", dvc(root, "repro", "--dry", "--glob", "*@demo").stdout)
     assert "assignment@demo" in plan and "applications@demo" not in plan, plan
     adjustments.write_bytes(kept)  # back, while dvc.yaml still says the assignment runs without it
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    env.pop("STAGESCO_ROOT", None)
     guarded = subprocess.run([sys.executable, "-m", "pipeline.contract.run", "assignment", "demo", "--without",
                               "adjustments"], cwd=root, env=env, capture_output=True, text=True)
     assert guarded.returncode != 0 and "dvc.yaml ne connaît pas « ajustements.csv »" in guarded.stderr, guarded.stderr
